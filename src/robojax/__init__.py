@@ -1,0 +1,9 @@
+"""robojax: fast reinforcement learning in JAX for robot learning."""
+
+__version__ = "0.1.0"
+
+from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
+from robojax.config import EnvConfig  # noqa: E402
+from robojax.envs import list_envs, make_env  # noqa: E402
+
+__all__ = ["AGENTS", "PPO", "SAC", "EnvConfig", "PPOConfig", "SACConfig", "__version__", "list_envs", "make_env"]

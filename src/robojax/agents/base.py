@@ -1,0 +1,81 @@
+"""What every agent provides, and the shared ``train`` entry point.
+
+An agent is a frozen config plus an env. Its whole state is one pytree (``init``), and
+``train_step`` is a pure function of that state: collect a rollout through the env loop,
+then update. The agent never looks at which suite or loop it runs on.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import jax
+
+from robojax.config import BaseConfig, EnvConfig
+from robojax.envs import Env, make_env
+from robojax.loops import JaxLoop
+
+if TYPE_CHECKING:
+    from robojax.trainer import TrainResult
+
+
+class Agent(abc.ABC):
+    """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``train_step`` and ``act``."""
+
+    #: Name used on the command line and in run directories.
+    name: ClassVar[str]
+    #: The agent's config dataclass (a subclass of ``BaseConfig``).
+    config_cls: ClassVar[type[BaseConfig]]
+
+    def __init__(self, config: BaseConfig, env: Env | str | EnvConfig):
+        if not isinstance(config, self.config_cls):
+            raise TypeError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(config).__name__}")
+        if isinstance(env, str):
+            env = EnvConfig(id=env)
+        self.env_config = env if isinstance(env, EnvConfig) else None
+        self.env = make_env(env.id, **env.kwargs) if isinstance(env, EnvConfig) else env
+        self.config = config
+        self.loop = JaxLoop(self.env, config.num_envs)
+
+    @abc.abstractmethod
+    def init(self, key: jax.Array) -> Any:
+        """The initial train state of one seed."""
+
+    @abc.abstractmethod
+    def train_step(self, state: Any) -> tuple[Any, dict[str, jax.Array]]:
+        """One collect + update; returns scalar metrics (NaN where undefined, e.g. no episode ended)."""
+
+    @abc.abstractmethod
+    def act(self, state: Any, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
+        """Env actions for a batch of observations, using the train state's current policy."""
+
+    def checkpoint_view(self, state: Any) -> Any:
+        """The part of ``state`` written to checkpoints (all of it unless an agent drops e.g. a buffer)."""
+        return state
+
+    def from_checkpoint_view(self, view: Any, fresh: Any) -> Any:
+        """Rebuild a full state from a restored ``checkpoint_view`` and a freshly initialised ``fresh``."""
+        return view
+
+    @property
+    @abc.abstractmethod
+    def steps_per_train_step(self) -> int:
+        """Env steps (summed over the parallel envs) that one ``train_step`` collects."""
+
+    @property
+    def num_train_steps(self) -> int:
+        return math.ceil(self.config.total_steps / self.steps_per_train_step)
+
+    def train(self, run_dir: str | Path | None = None, resume: bool = False) -> TrainResult:
+        """Train for ``config.total_steps`` env steps with evaluation, logging and checkpoints.
+
+        ``run_dir`` receives ``config.yaml``, ``metrics.jsonl``, ``summary.json``, TensorBoard
+        events and ``checkpoints/``; by default ``runs/<algo>_<env>_<time>``. With
+        ``resume=True`` training continues from the latest checkpoint in ``run_dir``.
+        """
+        from robojax.trainer import Trainer
+
+        return Trainer(self, run_dir=run_dir, resume=resume).run()

@@ -1,0 +1,146 @@
+"""The PPO agent: rollout through the env loop, GAE, several epochs of shuffled minibatch updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from robojax.agents.base import Agent
+from robojax.agents.ppo.config import PPOConfig
+from robojax.agents.ppo.losses import ppo_loss
+from robojax.agents.ppo.networks import make_actor_critic
+from robojax.config import EnvConfig
+from robojax.envs import Env
+from robojax.loops import LoopState, episode_metrics
+from robojax.normalization import RunningStats
+from robojax.policies import deterministic_action, to_env_action
+from robojax.returns import gae_advantages
+
+
+@struct.dataclass
+class PPOState:
+    """Everything PPO needs to continue training: checkpointing this is enough to resume."""
+
+    params: dict[str, Any]
+    opt_state: optax.OptState
+    obs_stats: RunningStats
+    loop: LoopState
+    key: jax.Array
+    step: jax.Array
+
+
+class PPO(Agent):
+    """Proximal Policy Optimisation for discrete and continuous actions.
+
+    >>> agent = PPO(PPOConfig(total_steps=100_000), "gymnax/CartPole-v1")
+    >>> result = agent.train()          # or: state = agent.init(key); agent.train_step(state)
+    """
+
+    name = "ppo"
+    config_cls = PPOConfig
+
+    def __init__(self, config: PPOConfig = PPOConfig(), env: Env | str | EnvConfig = "gymnax/CartPole-v1"):
+        super().__init__(config, env)
+        self.actor, self.critic = make_actor_critic(config.network, config.policy, self.env.action_space)
+        updates = self.num_train_steps * config.epochs * config.num_minibatches
+        lr = optax.linear_schedule(config.learning_rate, 0.0, updates) if config.anneal_lr else config.learning_rate
+        self.optimizer = optax.chain(
+            optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr, eps=config.adam_eps)
+        )
+
+    @property
+    def steps_per_train_step(self) -> int:
+        return self.config.num_envs * self.config.rollout_length
+
+    def init(self, key: jax.Array) -> PPOState:
+        actor_key, critic_key, env_key, key = jax.random.split(key, 4)
+        obs = jnp.zeros(self.env.observation_space.shape, jnp.float32)
+        params = {"actor": self.actor.init(actor_key, obs), "critic": self.critic.init(critic_key, obs)}
+        return PPOState(
+            params=params,
+            opt_state=self.optimizer.init(params),
+            obs_stats=RunningStats.create(self.env.observation_space.shape),
+            loop=self.loop.reset(env_key),
+            key=key,
+            step=jnp.zeros((), jnp.int32),
+        )
+
+    def _normalize(self, state: PPOState, obs: jax.Array) -> jax.Array:
+        return state.obs_stats.normalize(obs) if self.config.normalize_obs else obs
+
+    def act(self, state: PPOState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
+        dist = self.actor.apply(state.params["actor"], self._normalize(state, obs))
+        raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
+        return to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
+
+    def train_step(self, state: PPOState) -> tuple[PPOState, dict[str, jax.Array]]:
+        cfg = self.config
+        key, rollout_key, update_key = jax.random.split(state.key, 3)
+        params = state.params
+
+        def policy(obs: jax.Array, k: jax.Array):
+            obs = self._normalize(state, obs)
+            raw, log_prob = self.actor.apply(params["actor"], obs).sample_and_log_prob(seed=k)
+            value = self.critic.apply(params["critic"], obs)
+            env_action = to_env_action(raw, self.env.action_space, cfg.policy.action_bounds)
+            return env_action, raw, {"log_prob": log_prob, "value": value}
+
+        loop_state, batch = self.loop.rollout(state.loop, policy, rollout_key, cfg.rollout_length)
+        obs = self._normalize(state, batch.obs)
+        next_value = self.critic.apply(params["critic"], self._normalize(state, batch.next_obs))
+        advantage, target = gae_advantages(
+            batch.reward * cfg.reward_scale,
+            batch.extras["value"],
+            next_value,
+            batch.terminated,
+            batch.truncated,
+            cfg.gamma,
+            cfg.gae_lambda,
+        )
+        data = {
+            "obs": obs,
+            "action": batch.action,
+            "old_log_prob": batch.extras["log_prob"],
+            "old_value": batch.extras["value"],
+            "advantage": advantage,
+            "target": target,
+        }
+        # (T, N, ...) -> (T * N, ...): the time/env structure is not needed after GAE.
+        data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
+        params, opt_state, stats = self._update(params, state.opt_state, data, update_key)
+
+        obs_stats = state.obs_stats.update(batch.obs) if cfg.normalize_obs else state.obs_stats
+        new_state = PPOState(params, opt_state, obs_stats, loop_state, key, state.step + 1)
+        metrics = {k: v.mean() for k, v in stats.items()}
+        metrics.update(episode_metrics(batch))
+        metrics["value_target_mean"] = target.mean()
+        return new_state, metrics
+
+    def _update(self, params, opt_state, data: dict[str, jax.Array], key: jax.Array):
+        cfg = self.config
+        batch_size = data["obs"].shape[0]
+        minibatch = batch_size // cfg.num_minibatches
+        grad_fn = jax.grad(ppo_loss, has_aux=True)
+
+        def sgd_step(carry, mb):
+            params, opt_state = carry
+            grads, stats = grad_fn(params, self.actor.apply, self.critic.apply, **mb, config=cfg)
+            updates, opt_state = self.optimizer.update(grads, opt_state, params)
+            stats["grad_norm"] = optax.global_norm(grads)
+            return (optax.apply_updates(params, updates), opt_state), stats
+
+        def epoch(carry, k):
+            perm = jax.random.permutation(k, batch_size)
+            shuffled = jax.tree.map(
+                lambda x: x[perm].reshape(cfg.num_minibatches, minibatch, *x.shape[1:]), data
+            )
+            return jax.lax.scan(sgd_step, carry, shuffled)
+
+        (params, opt_state), stats = jax.lax.scan(
+            epoch, (params, opt_state), jax.random.split(key, cfg.epochs)
+        )
+        return params, opt_state, stats

@@ -1,0 +1,70 @@
+"""Adapter for Brax environments (``brax/ant``, ``brax/halfcheetah``, ...), physics backend selectable."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from robojax.envs.core import Env, TimeStep, first_timestep
+from robojax.envs.spaces import Box
+from robojax.errors import EnvError
+
+BACKENDS = ("mjx", "generalized", "positional", "spring")
+DEFAULT_MAX_EPISODE_STEPS = 1000
+
+
+def _import_brax():
+    try:
+        # mujoco.mjx prints "Failed to import warp" to stdout when the optional warp is absent;
+        # keep stdout clean for machine-readable CLI output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            from brax import envs
+    except ImportError as e:  # pragma: no cover - depends on the installed extras
+        raise EnvError("Brax is not installed: pip install 'robojax[brax]'") from e
+    return envs
+
+
+def available() -> list[str]:
+    return sorted(_import_brax()._envs)
+
+
+class BraxEnv(Env):
+    """Wraps a Brax env. Brax's ``done`` is a termination; truncation comes from ``TimeLimit``."""
+
+    def __init__(self, name: str, backend: str = "mjx", max_episode_steps: int | None = None, **env_kwargs: Any):
+        envs = _import_brax()
+        if backend not in BACKENDS:
+            raise EnvError(f"brax backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        self.name = name
+        self.backend = backend
+        self._env = envs.get_environment(name, backend=backend, **env_kwargs)
+        self.max_episode_steps = int(max_episode_steps or DEFAULT_MAX_EPISODE_STEPS)
+        self.observation_space = Box.create(-jnp.inf, jnp.inf, (self._env.observation_size,))
+        self.action_space = Box.create(-1.0, 1.0, (self._env.action_size,))
+
+    @staticmethod
+    def _typed(state: Any) -> Any:
+        # Some Brax envs return Python floats for reward/done; fix dtypes so reset and step
+        # states have the same structure (needed by auto-reset's select).
+        return state.replace(
+            reward=jnp.asarray(state.reward, jnp.float32), done=jnp.asarray(state.done, jnp.float32)
+        )
+
+    def reset(self, key: jax.Array) -> tuple[Any, TimeStep]:
+        state = self._typed(self._env.reset(key))
+        return state, first_timestep(state.obs)
+
+    def step(self, state: Any, action: jax.Array) -> tuple[Any, TimeStep]:
+        state = self._typed(self._env.step(state, action))
+        ts = TimeStep(
+            obs=state.obs,
+            reward=state.reward,
+            terminated=state.done.astype(bool),
+            truncated=jnp.zeros((), bool),
+            final_obs=state.obs,
+        )
+        return state, ts

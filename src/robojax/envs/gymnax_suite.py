@@ -1,0 +1,76 @@
+"""Adapter for gymnax environments (``gymnax/CartPole-v1``, ``gymnax/Pendulum-v1``, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from robojax.envs.core import Env, TimeStep, first_timestep
+from robojax.envs.spaces import Box, Discrete, Space
+
+
+def available() -> list[str]:
+    import gymnax
+
+    return list(gymnax.registered_envs)
+
+
+def _convert_space(space: Any) -> Space:
+    from gymnax.environments import spaces as gspaces
+
+    if isinstance(space, gspaces.Discrete):
+        return Discrete(int(space.n))
+    if isinstance(space, gspaces.Box):
+        return Box.create(np.asarray(space.low), np.asarray(space.high), tuple(space.shape))
+    raise NotImplementedError(f"gymnax space {type(space).__name__} is not supported (only Discrete and Box)")
+
+
+@struct.dataclass
+class GymnaxState:
+    env_state: Any
+    key: jax.Array
+
+
+class GymnaxEnv(Env):
+    """Wraps gymnax's ``reset_env``/``step_env`` (no built-in auto-reset or time limit).
+
+    gymnax's own episode limit ``max_steps_in_episode`` becomes ``max_episode_steps`` and is
+    applied by the ``TimeLimit`` wrapper as truncation.
+    """
+
+    def __init__(self, name: str, max_episode_steps: int | None = None, **env_kwargs: Any):
+        import gymnax
+
+        self.name = name
+        self._env, params = gymnax.make(name, **env_kwargs)
+        if max_episode_steps is not None:
+            params = params.replace(max_steps_in_episode=int(max_episode_steps))
+        self._params = params
+        self.max_episode_steps = int(params.max_steps_in_episode)
+        obs_space = _convert_space(self._env.observation_space(params))
+        if isinstance(obs_space, Discrete):
+            raise NotImplementedError(f"gymnax/{name}: discrete observation spaces are not supported")
+        self.observation_space = Box.create(obs_space.low, obs_space.high, obs_space.shape)
+        self.action_space = _convert_space(self._env.action_space(params))
+
+    def reset(self, key: jax.Array) -> tuple[GymnaxState, TimeStep]:
+        key, reset_key = jax.random.split(key)
+        obs, env_state = self._env.reset_env(reset_key, self._params)
+        return GymnaxState(env_state, key), first_timestep(obs.astype(jnp.float32))
+
+    def step(self, state: GymnaxState, action: jax.Array) -> tuple[GymnaxState, TimeStep]:
+        key, step_key = jax.random.split(state.key)
+        obs, env_state, reward, terminated, _ = self._env.step_env(step_key, state.env_state, action, self._params)
+        obs = obs.astype(jnp.float32)
+        ts = TimeStep(
+            obs=obs,
+            reward=jnp.asarray(reward, jnp.float32),
+            terminated=jnp.asarray(terminated, bool),
+            truncated=jnp.zeros((), bool),
+            final_obs=obs,
+        )
+        return GymnaxState(env_state, key), ts

@@ -1,0 +1,56 @@
+"""Env ids ``SUITE/NAME`` and the factory that builds a wrapped, ready-to-train env."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from robojax.envs import brax_suite, gymnax_suite
+from robojax.envs.core import Env
+from robojax.envs.wrappers import AutoReset, EpisodeStatistics, TimeLimit
+from robojax.errors import EnvError
+
+# suite -> (list names, build the raw env)
+SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env]]] = {
+    "gymnax": (gymnax_suite.available, gymnax_suite.GymnaxEnv),
+    "brax": (brax_suite.available, brax_suite.BraxEnv),
+}
+
+
+def parse_env_id(env_id: str) -> tuple[str, str]:
+    suite, sep, name = env_id.partition("/")
+    if not sep or not name:
+        raise EnvError(f"env id {env_id!r} is not of the form SUITE/NAME (suites: {', '.join(SUITES)})")
+    if suite not in SUITES:
+        raise EnvError(f"unknown env suite {suite!r} in {env_id!r}; available suites: {', '.join(SUITES)}")
+    return suite, name
+
+
+def list_envs(suite: str | None = None) -> list[str]:
+    """All env ids, or those of one suite."""
+    suites = [suite] if suite else list(SUITES)
+    ids = []
+    for s in suites:
+        if s not in SUITES:
+            raise EnvError(f"unknown env suite {s!r}; available suites: {', '.join(SUITES)}")
+        ids += [f"{s}/{name}" for name in SUITES[s][0]()]
+    return ids
+
+
+def make_env(env_id: str, **kwargs: Any) -> Env:
+    """Build ``SUITE/NAME`` with a time limit, episode statistics and auto-reset.
+
+    ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200`` or, for Brax,
+    ``backend="generalized"``.
+    """
+    suite, name = parse_env_id(env_id)
+    names, build = SUITES[suite]
+    known = names()
+    if name not in known:
+        raise EnvError(f"unknown {suite} env {name!r}; available: {', '.join(known)}")
+    try:
+        raw = build(name, **kwargs)
+    except TypeError as e:
+        raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
+    env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
+    return AutoReset(EpisodeStatistics(env))

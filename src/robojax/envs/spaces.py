@@ -1,0 +1,50 @@
+"""Observation and action spaces: shapes, dtypes and bounds of single (unbatched) env values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Box:
+    """A box in R^shape with elementwise bounds (``low``/``high`` may be +-inf)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    shape: tuple[int, ...]
+    dtype: np.dtype = np.dtype(np.float32)
+
+    @classmethod
+    def create(cls, low, high, shape: tuple[int, ...], dtype=np.float32) -> Box:
+        low = np.broadcast_to(np.asarray(low, dtype=np.float32), shape).copy()
+        high = np.broadcast_to(np.asarray(high, dtype=np.float32), shape).copy()
+        return cls(low=low, high=high, shape=tuple(int(s) for s in shape), dtype=np.dtype(dtype))
+
+    @property
+    def bounded(self) -> bool:
+        return bool(np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high)))
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        """Uniform sample inside finite bounds (standard normal where unbounded)."""
+        if self.bounded:
+            return jax.random.uniform(key, self.shape, jnp.float32, self.low, self.high)
+        return jax.random.normal(key, self.shape, jnp.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Discrete:
+    """Integer actions ``0 .. n-1``."""
+
+    n: int
+    shape: tuple[int, ...] = ()
+    dtype: np.dtype = np.dtype(np.int32)
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        return jax.random.randint(key, (), 0, self.n, jnp.int32)
+
+
+Space = Box | Discrete

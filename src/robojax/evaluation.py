@@ -1,0 +1,69 @@
+"""Evaluation protocol: ``episodes`` parallel eval envs each play one full episode (jitted)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from robojax.envs.core import Env
+
+#: ``act(obs[N, ...], key) -> env_action[N, ...]``
+ActFn = Callable[[jax.Array, jax.Array], jax.Array]
+
+#: Episodes of envs without a time limit are cut here.
+MAX_EVAL_STEPS = 100_000
+
+
+def evaluate(env: Env, act: ActFn, key: jax.Array, episodes: int) -> dict[str, jax.Array]:
+    """Play ``episodes`` episodes in parallel, each from its own random initial state.
+
+    Returns per-episode ``return`` and ``length`` (and ``success`` if the env reports it),
+    each of shape ``(episodes,)``. The loop stops as soon as every episode has ended.
+    """
+    reset_key, key = jax.random.split(key)
+    state, ts = jax.vmap(env.reset)(jax.random.split(reset_key, episodes))
+    max_steps = env.max_episode_steps or MAX_EVAL_STEPS
+    zeros = jnp.zeros(episodes, jnp.float32)
+    with_success = "success" in jax.eval_shape(jax.vmap(env.step), state, act(ts.obs, key))[1].info
+
+    def cond(carry):
+        *_, done, _, t = carry
+        return jnp.logical_and(~jnp.all(done), t < max_steps)
+
+    def body(carry):
+        state, obs, key, ret, length, done, success, t = carry
+        key, act_key = jax.random.split(key)
+        state, ts = jax.vmap(env.step)(state, act(obs, act_key))
+        alive = ~done
+        ret = ret + ts.reward * alive
+        length = length + alive
+        if with_success:
+            success = jnp.logical_or(success, jnp.logical_and(ts.info["success"].astype(bool), alive))
+        return state, ts.obs, key, ret, length, jnp.logical_or(done, ts.done), success, t + 1
+
+    init = (state, ts.obs, key, zeros, zeros, jnp.zeros(episodes, bool), jnp.zeros(episodes, bool), 0)
+    _, _, _, ret, length, _, success, _ = jax.lax.while_loop(cond, body, init)
+    result = {"return": ret, "length": length}
+    if with_success:
+        result["success"] = success.astype(jnp.float32)
+    return result
+
+
+def summarize(results: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
+    """Mean/std/min/max of returns (over all seeds and episodes), mean length and success rate."""
+    ret = np.asarray(results["return"], np.float64)
+    out = {
+        f"{prefix}_return_mean": float(ret.mean()),
+        f"{prefix}_return_std": float(ret.std()),
+        f"{prefix}_return_min": float(ret.min()),
+        f"{prefix}_return_max": float(ret.max()),
+        f"{prefix}_length_mean": float(np.mean(results["length"])),
+    }
+    if ret.ndim == 2 and ret.shape[0] > 1:  # (seeds, episodes)
+        out[f"{prefix}_return_per_seed"] = [float(x) for x in ret.mean(axis=1)]
+    if "success" in results:
+        out[f"{prefix}_success_rate"] = float(np.mean(results["success"]))
+    return out

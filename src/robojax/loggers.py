@@ -1,0 +1,108 @@
+"""Run logging: live console progress (rich), TensorBoard, optional wandb, and JSON files."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from robojax.config import LogConfig
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class RunLogger:
+    """Writes every log point to ``metrics.jsonl``, TensorBoard and wandb, and shows progress."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        config: dict[str, Any],
+        log_config: LogConfig,
+        total_steps: int,
+        start_steps: int = 0,
+        run_name: str | None = None,
+    ):
+        self.run_dir = Path(run_dir)
+        self.config = log_config
+        self.console = Console(stderr=True, quiet=not log_config.console)
+        self._metrics_file = open(self.run_dir / "metrics.jsonl", "a")
+        self._tb = None
+        if log_config.tensorboard:
+            from tensorboardX import SummaryWriter
+
+            self._tb = SummaryWriter(str(self.run_dir / "tensorboard"))
+        self._wandb = None
+        if log_config.wandb and log_config.wandb_mode != "disabled":
+            self._wandb = self._start_wandb(config, run_name)
+        self._progress = None
+        if log_config.console:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"),
+                TextColumn("{task.fields[sps]} sps"),
+                TextColumn("return {task.fields[ret]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self._task = self._progress.add_task(
+                run_name or "train", total=total_steps, completed=start_steps, sps="-", ret="-"
+            )
+            self._progress.start()
+
+    def _start_wandb(self, config: dict[str, Any], run_name: str | None):
+        try:
+            import wandb
+        except ImportError as e:
+            raise ImportError("logging.wandb=true needs wandb: pip install 'robojax[wandb]'") from e
+        os.environ.setdefault("WANDB_SILENT", "true")
+        return wandb.init(
+            project=self.config.wandb_project,
+            name=run_name,
+            dir=str(self.run_dir),
+            config=config,
+            mode=self.config.wandb_mode,
+            reinit="finish_previous",
+        )
+
+    def log(self, env_steps: int, metrics: dict[str, Any]) -> None:
+        """Record one log point (``metrics`` may hold NaN for 'no episode ended yet')."""
+        record = {"env_steps": env_steps, **{k: (v if _finite(v) or not isinstance(v, float) else None) for k, v in metrics.items()}}
+        self._metrics_file.write(json.dumps(record) + "\n")
+        self._metrics_file.flush()
+        scalars = {k: v for k, v in metrics.items() if _finite(v)}
+        if self._tb is not None:
+            for k, v in scalars.items():
+                self._tb.add_scalar(k, v, env_steps)
+            self._tb.flush()
+        if self._wandb is not None:
+            self._wandb.log(scalars, step=env_steps)
+        if self._progress is not None:
+            ret = metrics.get("train/episode_return")
+            self._progress.update(
+                self._task,
+                completed=env_steps,
+                sps=f"{metrics['sps']:,.0f}" if _finite(metrics.get("sps")) else "-",
+                ret=f"{ret:.1f}" if _finite(ret) else "-",
+            )
+
+    def print(self, message: str) -> None:
+        self.console.print(message)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        self._metrics_file.close()
+        if self._tb is not None:
+            self._tb.close()
+        if self._wandb is not None:
+            self._wandb.finish()

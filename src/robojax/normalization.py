@@ -1,0 +1,32 @@
+"""Running mean/variance of observations, kept in the train state (so it is checkpointed)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+
+@struct.dataclass
+class RunningStats:
+    mean: jax.Array
+    var: jax.Array
+    count: jax.Array
+
+    @classmethod
+    def create(cls, shape: tuple[int, ...]) -> RunningStats:
+        return cls(jnp.zeros(shape, jnp.float32), jnp.ones(shape, jnp.float32), jnp.asarray(1e-4, jnp.float32))
+
+    def update(self, batch: jax.Array) -> RunningStats:
+        """Merge the statistics of ``batch`` (leading axes are samples) with Chan et al.'s formula."""
+        batch = batch.reshape(-1, *self.mean.shape).astype(jnp.float32)
+        n = batch.shape[0]
+        b_mean, b_var = batch.mean(0), batch.var(0)
+        total = self.count + n
+        delta = b_mean - self.mean
+        mean = self.mean + delta * n / total
+        m2 = self.var * self.count + b_var * n + delta**2 * self.count * n / total
+        return RunningStats(mean, m2 / total, total)
+
+    def normalize(self, x: jax.Array, clip: float = 10.0) -> jax.Array:
+        return jnp.clip((x - self.mean) / jnp.sqrt(self.var + 1e-8), -clip, clip)

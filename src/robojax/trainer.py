@@ -1,0 +1,259 @@
+"""The shared training driver: fused train steps on device, host visits for logs, evals, checkpoints.
+
+Between host visits, ``train_step`` runs ``n`` times inside one compiled ``fori_loop``
+(vmapped over seeds), so the Python overhead is paid once per log interval, not per step.
+The number of steps is a traced argument: the last, shorter chunk does not recompile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import yaml
+
+from robojax import __version__
+from robojax.agents.base import Agent
+from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
+from robojax.config import EnvConfig, experiment_dict
+from robojax.errors import CheckpointError
+from robojax.evaluation import evaluate, summarize
+from robojax.loggers import RunLogger
+
+_EVAL_KEY_SALT = 0x5EED
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """The final train state (leading axis: seeds), the run summary and where the run was written."""
+
+    state: Any
+    summary: dict[str, Any]
+    run_dir: Path
+
+
+def default_run_dir(agent: Agent) -> Path:
+    env_id = agent.env_config.id if agent.env_config else type(agent.env.unwrapped).__name__
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{agent.name}_{env_id.replace('/', '-')}_{stamp}"
+
+
+def _experiment(agent: Agent) -> dict[str, Any]:
+    env = agent.env_config or EnvConfig(id=f"<object {type(agent.env.unwrapped).__name__}>")
+    return experiment_dict(agent.name, env, agent.config)
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for k in sorted(set(a) | set(b)):
+        if isinstance(a.get(k), dict) and isinstance(b.get(k), dict):
+            keys += _diff(a[k], b[k], f"{prefix}{k}.")
+        elif a.get(k) != b.get(k):
+            keys.append(f"{prefix}{k} (checkpoint {b.get(k)!r}, now {a.get(k)!r})")
+    return keys
+
+
+def _nan_mean_over_seeds(metrics: dict[str, jax.Array]) -> dict[str, float]:
+    out = {}
+    for k, v in jax.device_get(metrics).items():
+        v = np.asarray(v, np.float64)
+        out[k] = float(np.nanmean(v)) if np.any(~np.isnan(v)) else float("nan")
+    return out
+
+
+def make_eval_fn(agent: Agent, episodes: int, deterministic: bool):
+    """Jitted ``(states[seeds], keys[seeds]) -> per-episode results[seeds, episodes]``."""
+
+    def one_seed(state, key):
+        return evaluate(agent.env, lambda obs, k: agent.act(state, obs, k, deterministic), key, episodes)
+
+    return jax.jit(jax.vmap(one_seed))
+
+
+def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
+    """Rebuild the agent of a run directory and restore its latest checkpoint: ``(agent, state, meta)``."""
+    from robojax.agents import AGENTS
+    from robojax.config import load_yaml, split_experiment
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise CheckpointError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
+    experiment = load_yaml(run_dir / "config.yaml")
+    algo = experiment.get("algo")
+    if algo not in AGENTS:
+        raise CheckpointError(f"{str(run_dir / 'config.yaml')!r}: unknown algo {algo!r}; known: {', '.join(AGENTS)}")
+    env_config, config = split_experiment(AGENTS[algo].config_cls, experiment)
+    agent = AGENTS[algo](config, env_config)
+    trainer = Trainer(agent, run_dir=run_dir, resume=True)
+    state, train_steps = trainer._initial_state()
+    return agent, state, {"train_steps": train_steps, "env_steps": train_steps * agent.steps_per_train_step}
+
+
+class Trainer:
+    """Runs ``agent.train_step`` to ``total_steps`` with evaluation, logging and checkpoints."""
+
+    def __init__(self, agent: Agent, run_dir: str | Path | None = None, resume: bool = False):
+        self.agent = agent
+        self.config = agent.config
+        self.resume = resume
+        if resume:
+            if run_dir is None:
+                raise CheckpointError("resume=True needs the run directory to resume from")
+            run_dir = Path(run_dir)
+            if latest_checkpoint(run_dir / "checkpoints") is None:
+                raise CheckpointError(f"no checkpoint to resume from in {str(run_dir / 'checkpoints')!r}")
+        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(agent)
+        self.experiment = _experiment(agent)
+
+    # -- compiled pieces -------------------------------------------------------------------
+
+    def _chunk_fn(self):
+        agent = self.agent
+
+        def one_seed(state, n):
+            metric_shapes = jax.eval_shape(agent.train_step, state)[1]
+            zeros = {k: jnp.zeros(s.shape, jnp.float32) for k, s in metric_shapes.items()}
+
+            def body(_, carry):
+                state, sums, counts = carry
+                state, metrics = agent.train_step(state)
+                valid = {k: ~jnp.isnan(v) for k, v in metrics.items()}
+                sums = {k: sums[k] + jnp.where(valid[k], metrics[k], 0.0) for k in sums}
+                counts = {k: counts[k] + valid[k] for k in counts}
+                return state, sums, counts
+
+            state, sums, counts = jax.lax.fori_loop(0, n, body, (state, zeros, zeros))
+            means = {k: jnp.where(counts[k] > 0, sums[k] / jnp.maximum(counts[k], 1), jnp.nan) for k in sums}
+            return state, means
+
+        return jax.jit(jax.vmap(one_seed, in_axes=(0, None)))
+
+
+    # -- host side -------------------------------------------------------------------------
+
+    def _initial_state(self) -> tuple[Any, int]:
+        keys = jax.random.split(jax.random.PRNGKey(self.config.seed), self.config.num_seeds)
+        state = jax.jit(jax.vmap(self.agent.init))(keys)
+        if not self.resume:
+            return state, 0
+        path = latest_checkpoint(self.run_dir / "checkpoints")
+        meta, raw = read_checkpoint(path)
+        if meta.get("algo") != self.agent.name:
+            raise CheckpointError(f"{str(path)!r} was written by {meta.get('algo')!r}, not {self.agent.name!r}")
+        changed = _diff(self.experiment, meta.get("config", {}))
+        if changed:
+            raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
+        view = restore_state(raw, self.agent.checkpoint_view(state), path)
+        return self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
+
+    def _save(self, state: Any, train_steps: int) -> Path:
+        meta = {
+            "algo": self.agent.name,
+            "robojax_version": __version__,
+            "train_steps": train_steps,
+            "env_steps": train_steps * self.agent.steps_per_train_step,
+            "config": self.experiment,
+        }
+        return save_checkpoint(
+            self.run_dir / "checkpoints",
+            meta["env_steps"],
+            self.agent.checkpoint_view(state),
+            meta,
+            keep=self.config.checkpoint.keep,
+        )
+
+    def _evaluate(self, fns: dict[bool, Any], state: Any, env_steps: int) -> dict[str, Any]:
+        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + _EVAL_KEY_SALT), env_steps)
+        keys = jax.random.split(key, self.config.num_seeds)
+        out: dict[str, Any] = {}
+        modes = [True] if self.config.eval.deterministic else []
+        modes += [False] if self.config.eval.stochastic or not modes else []
+        for deterministic in modes:
+            results = jax.device_get(fns[deterministic](state, keys))
+            prefix = "eval" if deterministic or not self.config.eval.deterministic else "eval_stochastic"
+            out.update(summarize(results, prefix))
+        return out
+
+    def run(self) -> TrainResult:
+        cfg, agent = self.config, self.agent
+        start = time.perf_counter()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        state, done = self._initial_state()
+        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
+
+        t = time.perf_counter()
+        chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
+        compile_s = time.perf_counter() - t
+        eval_fns = {d: make_eval_fn(agent, cfg.eval.episodes, d) for d in (True, False)}
+
+        spts, total = agent.steps_per_train_step, agent.num_train_steps
+        per_visit = max(1, cfg.logging.interval // spts)
+        eval_every = max(1, cfg.eval.interval // spts) if cfg.eval.interval else None
+        ckpt_every = max(1, cfg.checkpoint.interval // spts) if cfg.checkpoint.interval else None
+        logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name)
+        logger.print(f"[bold]robojax[/] {agent.name} on {self.experiment['env']['id']}: run dir {self.run_dir}")
+        logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
+
+        timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
+        start_done, last_eval = done, None
+        try:
+            while done < total:
+                n = min(per_visit, total - done)
+                t = time.perf_counter()
+                state, metrics = chunk(state, jnp.int32(n))
+                metrics = _nan_mean_over_seeds(metrics)  # blocks until the chunk is done
+                elapsed = time.perf_counter() - t
+                timers["train_s"] += elapsed
+                done += n
+                env_steps = done * spts
+                record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_seeds / elapsed}
+                record.update({f"train/{k}": v for k, v in metrics.items()})
+                if eval_every and (done // eval_every > (done - n) // eval_every) and done < total:
+                    t = time.perf_counter()
+                    last_eval = self._evaluate(eval_fns, state, env_steps)
+                    timers["eval_s"] += time.perf_counter() - t
+                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in last_eval.items()
+                                   if not isinstance(v, list)})
+                    logger.print(f"step {env_steps:,}: eval return {last_eval['eval_return_mean' if cfg.eval.deterministic else 'eval_stochastic_return_mean']:.2f}")
+                t = time.perf_counter()
+                logger.log(env_steps, record)
+                timers["log_s"] += time.perf_counter() - t
+                if ckpt_every and (done // ckpt_every > (done - n) // ckpt_every) and done < total:
+                    t = time.perf_counter()
+                    self._save(state, done)
+                    timers["checkpoint_s"] += time.perf_counter() - t
+        except KeyboardInterrupt:
+            path = self._save(state, done)
+            logger.print(f"interrupted: saved {path}; continue with --resume {self.run_dir}")
+            logger.close()
+            raise
+        t = time.perf_counter()
+        final_eval = self._evaluate(eval_fns, state, done * spts)
+        timers["eval_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        path = self._save(state, done)
+        timers["checkpoint_s"] += time.perf_counter() - t
+        trained = (done - start_done) * spts * cfg.num_seeds
+        summary = {
+            **final_eval,
+            "env_steps": done * spts,
+            "num_seeds": cfg.num_seeds,
+            "wall_s": time.perf_counter() - start,
+            "compile_s": compile_s,
+            "train_sps": trained / timers["train_s"] if timers["train_s"] > 0 else float("nan"),
+            **timers,
+            "checkpoint": str(path),
+        }
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
+        logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
+        logger.close()
+        return TrainResult(state=state, summary=summary, run_dir=self.run_dir)
+
