@@ -4,11 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup train test bench clean
+.PHONY: setup train test bench peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -20,8 +19,17 @@ train: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-bench: setup
-	$(BIN)/python benchmarks/ppo_cartpole.py
+# Peer libraries live in their own virtualenvs (rejax needs gymnax<1.0).
+.venv-rejax/.stamp:
+	$(PYTHON) -m venv .venv-rejax
+	.venv-rejax/bin/python -m pip install --quiet "jax[cpu]" rejax==0.1.3 "gymnax<1.0"
+	touch $@
+
+peers: .venv-rejax/.stamp
+
+bench: setup peers
+	$(BIN)/python benchmarks/ppo_cartpole.py --peer-python .venv-rejax/bin/python
+	$(BIN)/python benchmarks/ppo_brax_ant.py
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) .venv-rejax runs

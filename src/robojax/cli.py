@@ -65,8 +65,7 @@ def _train(args: argparse.Namespace) -> int:
     print(yaml.safe_dump(_resolved(agent), sort_keys=False), end="", flush=True)
     try:
         result = agent.train(run_dir=run_dir, resume=bool(args.resume))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # the trainer has saved a checkpoint and said where
         return 130
     print(json.dumps({k: v for k, v in result.summary.items() if not isinstance(v, list)}))
     return 0

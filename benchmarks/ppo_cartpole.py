@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+"""PPO on gymnax CartPole-v1: robojax against rejax (a PureJaxRL-style peer), side by side.
+
+    python benchmarks/ppo_cartpole.py --peer-python .venv-rejax/bin/python [--setting default|large|both]
+
+The peer runs in its own virtualenv (rejax needs gymnax<1.0; see ``make peers``). Each
+library runs in a fresh process. robojax runs through its CLI exactly as a user would:
+
+- ``robojax (defaults)``: logging (console + TensorBoard + metrics.jsonl) every 25k steps,
+  evaluation every 100k steps, checkpoints every 250k: ``wall_s`` is the whole run including
+  compilation, evaluations and the final checkpoint (time to a greedy eval of 500).
+- ``robojax (no host visits)``: one fused chunk, no periodic eval: the same measurement as
+  the peer's single compiled call.
+
+``train_sps`` is env steps per second of training time (compilation excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import machine, run_peer, run_robojax, save, table
+
+SETTINGS = {
+    "default": dict(preset="configs/ppo_cartpole.yaml", num_envs=4, num_steps=128, total_steps=500_000),
+    "large": dict(preset="configs/ppo_cartpole_large.yaml", num_envs=2048, num_steps=16, total_steps=10_000_000),
+}
+NO_HOST_VISITS = ["logging.interval=100000000", "eval.interval=0", "checkpoint.interval=0",
+                  "logging.tensorboard=false", "logging.console=false"]
+
+
+def bench(setting: str, peer_python: str | None, seed: int) -> list[dict]:
+    s = SETTINGS[setting]
+    rows = []
+    for label, extra in (("robojax (defaults)", []), ("robojax (no host visits)", NO_HOST_VISITS)):
+        summary = run_robojax("ppo", "--config", s["preset"], f"seed={seed}", f"total_steps={s['total_steps']}", *extra)
+        rows.append({"library": label, "setting": setting, "compile_s": summary["compile_s"],
+                     "train_sps": summary["train_sps"], "wall_s": summary["wall_s"],
+                     "eval_s": summary["eval_s"], "log_s": summary["log_s"], "checkpoint_s": summary["checkpoint_s"],
+                     "eval_return": summary["eval_return_mean"], "env_steps": summary["env_steps"]})
+    if peer_python:
+        peer = run_peer(peer_python, "peer_rejax.py", "--num-envs", str(s["num_envs"]), "--num-steps",
+                        str(s["num_steps"]), "--total-steps", str(s["total_steps"]), "--seed", str(seed))
+        rows.append({"library": f"rejax {peer['version']}", "setting": setting, "compile_s": peer["compile_s"],
+                     "train_sps": peer["sps"], "wall_s": peer["compile_s"] + peer["train_s"],
+                     "eval_return": peer["eval_return_mean"], "env_steps": peer["total_steps"]})
+        for row in rows[:-1]:
+            row["sps_ratio_vs_peer"] = row["train_sps"] / peer["sps"]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setting", choices=[*SETTINGS, "both"], default="both")
+    parser.add_argument("--peer-python", help="python of a virtualenv with rejax installed")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rows = []
+    for setting in SETTINGS if args.setting == "both" else [args.setting]:
+        rows += bench(setting, args.peer_python, args.seed)
+    print(f"machine: {machine()}")
+    print(table(rows, ["library", "setting", "compile_s", "train_sps", "sps_ratio_vs_peer", "wall_s",
+                       "eval_s", "log_s", "checkpoint_s", "eval_return"]))
+    print(f"saved {save('ppo_cartpole', {'rows': rows})}")
+
+
+if __name__ == "__main__":
+    main()
