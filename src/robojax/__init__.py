@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
+from robojax.agents import AGENTS, PPO, PPOConfig  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
 from robojax.envs import list_envs, make_env  # noqa: E402
 
-__all__ = ["AGENTS", "PPO", "SAC", "EnvConfig", "PPOConfig", "SACConfig", "__version__", "list_envs", "make_env"]
+__all__ = ["AGENTS", "PPO", "EnvConfig", "PPOConfig", "__version__", "list_envs", "make_env"]

@@ -1,4 +1,8 @@
-"""Evaluation protocol: ``episodes`` parallel eval envs each play one full episode (jitted)."""
+"""Evaluation protocol: ``episodes`` separate eval envs each play one full episode.
+
+On JAX envs the whole evaluation is one jitted ``while_loop``; on host simulators the
+policy is jitted and the simulators step in Python.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from robojax.envs.core import Env
+from robojax.envs.host import HostVectorEnv
 
 #: ``act(obs[N, ...], key) -> env_action[N, ...]``
 ActFn = Callable[[jax.Array, jax.Array], jax.Array]
@@ -67,3 +72,29 @@ def summarize(results: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
     if "success" in results:
         out[f"{prefix}_success_rate"] = float(np.mean(results["success"]))
     return out
+
+
+def evaluate_host(sim: HostVectorEnv, act: ActFn, key: jax.Array, max_steps: int | None) -> dict[str, np.ndarray]:
+    """``evaluate`` for host simulators: each of ``sim.num_envs`` envs plays one full episode."""
+    seed = int(jax.random.randint(key, (), 0, 2**31 - 1 - sim.num_envs))
+    obs = sim.reset(seed)
+    n = sim.num_envs
+    ret, length = np.zeros(n), np.zeros(n)
+    done, success = np.zeros(n, bool), np.zeros(n)
+    for _ in range(max_steps or MAX_EVAL_STEPS):
+        key, act_key = jax.random.split(key)
+        step = sim.step(np.asarray(act(obs, act_key)))
+        alive = ~done
+        ret += step.reward * alive
+        length += alive
+        ended = alive & (step.terminated | step.truncated)
+        if "success" in step.info:
+            success[ended] = step.info["success"][ended]
+        done |= ended
+        obs = step.obs
+        if done.all():
+            break
+    result = {"return": ret, "length": length}
+    if sim.reports_success:
+        result["success"] = success
+    return result

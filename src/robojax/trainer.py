@@ -27,6 +27,7 @@ from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state
 from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
+from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.loggers import RunLogger
 
 _EVAL_KEY_SALT = 0x5EED
@@ -158,7 +159,8 @@ class Trainer:
 
     def _initial_state(self) -> tuple[Any, int]:
         keys = jax.random.split(jax.random.PRNGKey(self.config.seed), self.config.num_seeds)
-        state = jax.jit(map_seeds(self.agent.init, self.config.num_seeds))(keys)
+        init = map_seeds(self.agent.init, self.config.num_seeds)
+        state = (jax.jit(init) if self.agent.loop.jittable else init)(keys)  # host sims reset in Python
         if not self.resume:
             return state, 0
         path = latest_checkpoint(self.run_dir / "checkpoints")
@@ -169,7 +171,11 @@ class Trainer:
         if changed:
             raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
         view = restore_state(raw, self.agent.checkpoint_view(state), path)
-        return self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
+        state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
+        if not self.agent.loop.jittable:
+            key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
+            state = reset_host_loop(self.agent, state, key)
+        return state, train_steps
 
     def _save(self, state: Any, train_steps: int) -> Path:
         meta = {
@@ -198,9 +204,11 @@ class Trainer:
         return modes + ([False] if self.config.eval.stochastic or not modes else [])
 
     def _compile_evals(self, state: Any) -> dict[bool, Any]:
+        episodes = self.config.eval.episodes
+        if not self.agent.loop.jittable:
+            return {d: HostEvaluator(self.agent, episodes, d) for d in self._eval_modes()}
         keys = self._eval_keys(0)
-        return {d: make_eval_fn(self.agent, self.config.eval.episodes, d).lower(state, keys).compile()
-                for d in self._eval_modes()}
+        return {d: make_eval_fn(self.agent, episodes, d).lower(state, keys).compile() for d in self._eval_modes()}
 
     def _evaluate(self, fns: dict[bool, Any], state: Any, env_steps: int) -> dict[str, Any]:
         keys = self._eval_keys(env_steps)
@@ -222,7 +230,12 @@ class Trainer:
         # XLA compiles on one thread: compile the evaluation beside the train step.
         with ThreadPoolExecutor(1) as pool:
             evals = pool.submit(self._compile_evals, state)
-            chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
+            if agent.loop.jittable:
+                chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
+            else:  # compiles the policy and the update on first use: time one train step
+                chunk = HostChunk(agent)
+                state, _ = chunk(state, 1)
+                done += 1
             compile_s = time.perf_counter() - t
             eval_fns = evals.result()
         eval_compile_wait_s = time.perf_counter() - t - compile_s
@@ -287,6 +300,8 @@ class Trainer:
             **timers,
             "checkpoint": str(path),
         }
+        if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
+            summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
         msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
         logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")

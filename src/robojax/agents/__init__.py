@@ -2,8 +2,7 @@
 
 from robojax.agents.base import Agent
 from robojax.agents.ppo import PPO, PPOConfig
-from robojax.agents.sac import SAC, SACConfig
 
-AGENTS: dict[str, type[Agent]] = {"ppo": PPO, "sac": SAC}
+AGENTS: dict[str, type[Agent]] = {"ppo": PPO}
 
-__all__ = ["AGENTS", "PPO", "SAC", "Agent", "PPOConfig", "SACConfig"]
+__all__ = ["AGENTS", "PPO", "Agent", "PPOConfig"]

@@ -1,8 +1,9 @@
 """What every agent provides, and the shared ``train`` entry point.
 
 An agent is a frozen config plus an env. Its whole state is one pytree (``init``), and
-``train_step`` is a pure function of that state: collect a rollout through the env loop,
-then update. The agent never looks at which suite or loop it runs on.
+``train_step`` is ``update(collect(state))``: collect a rollout through the env loop (a
+``JaxLoop`` for JAX envs, a ``HostLoop`` for Python simulators), then learn from it. The agent
+never looks at which suite or loop it runs on.
 """
 
 from __future__ import annotations
@@ -15,22 +16,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import jax
 
 from robojax.config import BaseConfig, EnvConfig
-from robojax.envs import Env, make_env
-from robojax.loops import JaxLoop
+from robojax.envs import Env, HostEnv, make_env
+from robojax.errors import ConfigError
+from robojax.loops import HostLoop, JaxLoop, Transition
 
 if TYPE_CHECKING:
     from robojax.trainer import TrainResult
 
 
 class Agent(abc.ABC):
-    """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``train_step`` and ``act``."""
+    """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``collect``, ``update`` and ``act``."""
 
     #: Name used on the command line and in run directories.
     name: ClassVar[str]
     #: The agent's config dataclass (a subclass of ``BaseConfig``).
     config_cls: ClassVar[type[BaseConfig]]
 
-    def __init__(self, config: BaseConfig, env: Env | str | EnvConfig):
+    def __init__(self, config: BaseConfig, env: Env | HostEnv | str | EnvConfig):
         if not isinstance(config, self.config_cls):
             raise TypeError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(config).__name__}")
         if isinstance(env, str):
@@ -38,15 +40,34 @@ class Agent(abc.ABC):
         self.env_config = env if isinstance(env, EnvConfig) else None
         self.env = make_env(env.id, **env.kwargs) if isinstance(env, EnvConfig) else env
         self.config = config
-        self.loop = JaxLoop(self.env, config.num_envs)
+        if isinstance(self.env, HostEnv):
+            if config.num_seeds != 1:
+                raise ConfigError(
+                    f"num_seeds={config.num_seeds}: several seeds in one program need a JAX env "
+                    "(gymnax, brax); host simulators train one seed per process"
+                )
+            self.loop: JaxLoop | HostLoop = HostLoop(self.env, config.num_envs)
+        else:
+            self.loop = JaxLoop(self.env, config.num_envs)
 
     @abc.abstractmethod
     def init(self, key: jax.Array) -> Any:
-        """The initial train state of one seed."""
+        """The initial train state of one seed (a pytree with the loop state in a ``loop`` field)."""
 
     @abc.abstractmethod
+    def collect(self, state: Any) -> tuple[Any, Transition]:
+        """Step the env loop; returns the state (new loop state and RNG) and ``(T, N, ...)`` data.
+
+        Jittable on a ``JaxLoop``; on a ``HostLoop`` it runs in Python with a jitted policy.
+        """
+
+    @abc.abstractmethod
+    def update(self, state: Any, batch: Transition) -> tuple[Any, dict[str, jax.Array]]:
+        """Learn from ``batch`` (always jittable); returns scalar metrics (NaN where undefined)."""
+
     def train_step(self, state: Any) -> tuple[Any, dict[str, jax.Array]]:
-        """One collect + update; returns scalar metrics (NaN where undefined, e.g. no episode ended)."""
+        """One collect + update; pure and jittable on JAX envs."""
+        return self.update(*self.collect(state))
 
     @abc.abstractmethod
     def act(self, state: Any, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:

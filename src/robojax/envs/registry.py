@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from robojax.envs import brax_suite, gymnax_suite
+from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite
 from robojax.envs.core import Env
+from robojax.envs.host import HostEnv
 from robojax.envs.wrappers import AutoReset, EpisodeStatistics, TimeLimit
 from robojax.errors import EnvError
 
-# suite -> (list names, build the raw env)
-SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env]]] = {
+# suite -> (list names, build the raw env): JAX envs (Env) or host simulators (HostEnv)
+SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env | HostEnv]]] = {
     "gymnax": (gymnax_suite.available, gymnax_suite.GymnaxEnv),
     "brax": (brax_suite.available, brax_suite.BraxEnv),
+    "gymnasium": (gymnasium_suite.available, gymnasium_suite.GymnasiumEnv),
 }
 
 
@@ -37,11 +39,12 @@ def list_envs(suite: str | None = None) -> list[str]:
     return ids
 
 
-def make_env(env_id: str, **kwargs: Any) -> Env:
-    """Build ``SUITE/NAME`` with a time limit, episode statistics and auto-reset.
+def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
+    """Build ``SUITE/NAME``: a JAX env with a time limit, episode statistics and auto-reset, or
+    a ``HostEnv`` for a host-side simulator (which its vector env auto-resets).
 
-    ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200`` or, for Brax,
-    ``backend="generalized"``.
+    ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200``, for Brax
+    ``backend="generalized"``, for Gymnasium ``vectorization="async"``.
     """
     suite, name = parse_env_id(env_id)
     names, build = SUITES[suite]
@@ -52,5 +55,7 @@ def make_env(env_id: str, **kwargs: Any) -> Env:
         raw = build(name, **kwargs)
     except TypeError as e:
         raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
+    if isinstance(raw, HostEnv):
+        return raw
     env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
     return AutoReset(EpisodeStatistics(env))

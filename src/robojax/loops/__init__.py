@@ -1,5 +1,11 @@
-"""Env loops: they turn an env plus a policy into ``(T, N, ...)`` rollout data."""
+"""Env loops: they turn an env plus a policy into ``(T, N, ...)`` rollout data.
 
-from robojax.loops.jax_loop import JaxLoop, LoopState, Transition, episode_metrics
+``JaxLoop`` runs JAX envs on device (jittable); ``HostLoop`` steps Python simulators on the
+host with a jitted policy. Both produce the same ``Transition`` fields and layout.
+"""
 
-__all__ = ["JaxLoop", "LoopState", "Transition", "episode_metrics"]
+from robojax.loops.core import LoopState, PolicyFn, Transition, episode_metrics
+from robojax.loops.host_loop import HostLoop
+from robojax.loops.jax_loop import JaxLoop
+
+__all__ = ["HostLoop", "JaxLoop", "LoopState", "PolicyFn", "Transition", "episode_metrics"]

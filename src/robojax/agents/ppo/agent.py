@@ -14,8 +14,8 @@ from robojax.agents.ppo.config import PPOConfig
 from robojax.agents.ppo.losses import ppo_loss
 from robojax.agents.ppo.networks import make_actor_critic
 from robojax.config import EnvConfig
-from robojax.envs import Env
-from robojax.loops import LoopState, episode_metrics
+from robojax.envs import Env, HostEnv
+from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.normalization import RunningStats
 from robojax.policies import deterministic_action, to_env_action
 from robojax.returns import gae_advantages
@@ -38,12 +38,15 @@ class PPO(Agent):
 
     >>> agent = PPO(PPOConfig(total_steps=100_000), "gymnax/CartPole-v1")
     >>> result = agent.train()          # or: state = agent.init(key); agent.train_step(state)
+
+    The same agent trains on JAX envs (everything jitted) and on host simulators
+    (``gymnasium/...``: the rollout runs in Python, the update is jitted).
     """
 
     name = "ppo"
     config_cls = PPOConfig
 
-    def __init__(self, config: PPOConfig = PPOConfig(), env: Env | str | EnvConfig = "gymnax/CartPole-v1"):
+    def __init__(self, config: PPOConfig = PPOConfig(), env: Env | HostEnv | str | EnvConfig = "gymnax/CartPole-v1"):
         super().__init__(config, env)
         self.actor, self.critic = make_actor_critic(config.network, config.policy, self.env.action_space)
         updates = self.num_train_steps * config.epochs * config.num_minibatches
@@ -77,19 +80,26 @@ class PPO(Agent):
         raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
         return to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
 
-    def train_step(self, state: PPOState) -> tuple[PPOState, dict[str, jax.Array]]:
+    def _policy(self, params: tuple, obs: jax.Array, key: jax.Array):
+        """Behaviour policy for the env loop: ``params = (network params, obs statistics)``."""
+        net, obs_stats = params
+        obs = obs_stats.normalize(obs) if self.config.normalize_obs else obs
+        raw, log_prob = self.actor.apply(net["actor"], obs).sample_and_log_prob(seed=key)
+        value = self.critic.apply(net["critic"], obs)
+        env_action = to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
+        return env_action, raw, {"log_prob": log_prob, "value": value}
+
+    def collect(self, state: PPOState) -> tuple[PPOState, Transition]:
+        key, rollout_key = jax.random.split(state.key)
+        loop_state, batch = self.loop.rollout(
+            state.loop, self._policy, (state.params, state.obs_stats), rollout_key, self.config.rollout_length
+        )
+        return state.replace(loop=loop_state, key=key), batch
+
+    def update(self, state: PPOState, batch: Transition) -> tuple[PPOState, dict[str, jax.Array]]:
         cfg = self.config
-        key, rollout_key, update_key = jax.random.split(state.key, 3)
+        key, update_key = jax.random.split(state.key)
         params = state.params
-
-        def policy(obs: jax.Array, k: jax.Array):
-            obs = self._normalize(state, obs)
-            raw, log_prob = self.actor.apply(params["actor"], obs).sample_and_log_prob(seed=k)
-            value = self.critic.apply(params["critic"], obs)
-            env_action = to_env_action(raw, self.env.action_space, cfg.policy.action_bounds)
-            return env_action, raw, {"log_prob": log_prob, "value": value}
-
-        loop_state, batch = self.loop.rollout(state.loop, policy, rollout_key, cfg.rollout_length)
         obs = self._normalize(state, batch.obs)
         next_value = self.critic.apply(params["critic"], self._normalize(state, batch.next_obs))
         advantage, target = gae_advantages(
@@ -114,7 +124,7 @@ class PPO(Agent):
         params, opt_state, stats = self._update(params, state.opt_state, data, update_key)
 
         obs_stats = state.obs_stats.update(batch.obs) if cfg.normalize_obs else state.obs_stats
-        new_state = PPOState(params, opt_state, obs_stats, loop_state, key, state.step + 1)
+        new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
         metrics = {k: v.mean() for k, v in stats.items()}
         metrics.update(episode_metrics(batch))
         metrics["value_target_mean"] = target.mean()

@@ -1,0 +1,112 @@
+"""Simulators stepped on the host (Gymnasium, MetaWorld, ...): the vectorised counterpart of ``Env``.
+
+A ``HostEnv`` describes a task (spaces, time limit) and creates ``HostVectorEnv``s of any
+size. A ``HostVectorEnv`` steps N simulators together on NumPy arrays, auto-resets them in
+the same step (keeping the true final observation), and tracks episode statistics, so the
+host loop can produce exactly the fields the JAX loop produces.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from robojax.envs.spaces import Box, Discrete, Space
+
+
+@dataclasses.dataclass
+class HostStep:
+    """One step of N host envs (NumPy arrays with a leading env axis)."""
+
+    obs: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    final_obs: np.ndarray
+    info: dict[str, np.ndarray]
+
+
+class HostVectorEnv:
+    """Wraps a Gymnasium ``VectorEnv`` created with ``autoreset_mode=SAME_STEP``.
+
+    ``info`` of each step has ``episode_return``/``episode_length`` (valid where an episode
+    ended) and, if the env reports ``success``, whether the episode succeeded at any step.
+    """
+
+    def __init__(self, vector_env: Any, reports_success: bool = False):
+        self.env = vector_env
+        self.num_envs = int(vector_env.num_envs)
+        self.reports_success = reports_success
+        self._return = np.zeros(self.num_envs, np.float64)
+        self._length = np.zeros(self.num_envs, np.int32)
+        self._success = np.zeros(self.num_envs, bool)
+
+    def reset(self, seed: int) -> np.ndarray:
+        """Reset all envs; env ``i`` is seeded with ``seed + i`` (no two share an initial state)."""
+        obs, _ = self.env.reset(seed=int(seed))
+        self._return[:] = 0.0
+        self._length[:] = 0
+        self._success[:] = False
+        return np.asarray(obs, np.float32)
+
+    def step(self, action: np.ndarray) -> HostStep:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        obs = np.asarray(obs, np.float32)
+        final_obs = obs.copy()
+        if "_final_obs" in info:
+            for i in np.flatnonzero(info["_final_obs"]):
+                final_obs[i] = np.asarray(info["final_obs"][i], np.float32)
+        terminated, truncated = np.asarray(terminated, bool), np.asarray(truncated, bool)
+        done = terminated | truncated
+        self._return += reward
+        self._length += 1
+        out = {"episode_return": self._return.astype(np.float32), "episode_length": self._length.copy()}
+        if self.reports_success:
+            self._success |= np.asarray(info.get("success", np.zeros(self.num_envs)), bool)
+            out["success"] = self._success.astype(np.float32)
+            self._success[done] = False
+        self._return[done] = 0.0
+        self._length[done] = 0
+        return HostStep(obs, np.asarray(reward, np.float32), terminated, truncated, final_obs, out)
+
+    def render(self) -> np.ndarray:
+        """RGB frame of env 0 (needs an env created with ``render=True``)."""
+        frames = self.env.render()
+        return np.asarray(frames[0] if isinstance(frames, (tuple, list)) else frames)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class HostEnv(abc.ABC):
+    """A task run by a Python simulator: its spaces, time limit, and a factory of vector envs."""
+
+    observation_space: Box
+    action_space: Space
+    max_episode_steps: int | None = None
+
+    @abc.abstractmethod
+    def create(self, num_envs: int, render: bool = False) -> HostVectorEnv:
+        """``num_envs`` simulators stepped together (``render=True`` for RGB frames)."""
+
+    @property
+    def discrete_actions(self) -> bool:
+        return isinstance(self.action_space, Discrete)
+
+    @property
+    def unwrapped(self) -> HostEnv:
+        return self
+
+
+def convert_gymnasium_space(space: Any, what: str) -> Space:
+    """A Gymnasium ``Box``/``Discrete`` as a robojax space; anything else is refused by name."""
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Discrete):
+        return Discrete(int(space.n))
+    if isinstance(space, spaces.Box):
+        return Box.create(space.low, space.high, space.shape)
+    raise NotImplementedError(f"{what} space {type(space).__name__} is not supported (only Box and Discrete)")

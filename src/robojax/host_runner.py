@@ -1,0 +1,68 @@
+"""Training pieces for host simulators: the collect/update chunk and the evaluator.
+
+They have the same call signatures as the compiled JAX-env chunk and evaluation in
+``trainer.py`` (train states carry a leading seed axis of size 1), so the trainer's schedule
+of logs, evaluations and checkpoints is the same for both kinds of env.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from robojax.agents.base import Agent
+from robojax.evaluation import evaluate_host
+
+
+def _unbatch(tree: Any) -> Any:
+    return jax.tree.map(lambda x: x[0], tree)
+
+
+def _batch(tree: Any) -> Any:
+    return jax.tree.map(lambda x: np.asarray(x)[None], tree)
+
+
+class HostChunk:
+    """``(state[1], n) -> (state[1], mean metrics[1])``: n x (collect in Python, jitted update)."""
+
+    def __init__(self, agent: Agent):
+        self.agent = agent
+        self.update = jax.jit(agent.update)
+
+    def __call__(self, state: Any, n: int) -> tuple[Any, dict[str, np.ndarray]]:
+        single = _unbatch(state)
+        history = []
+        for _ in range(int(n)):
+            single, batch = self.agent.collect(single)
+            single, metrics = self.update(single, batch)
+            history.append(metrics)
+        values = jax.device_get(history)
+        means = {}
+        for k in values[0]:
+            column = np.array([m[k] for m in values], np.float64)
+            means[k] = np.nanmean(column) if np.any(~np.isnan(column)) else np.nan
+        return jax.tree.map(lambda x: x[None], single), _batch(means)
+
+
+class HostEvaluator:
+    """``(state[1], keys[1]) -> results[1, episodes]`` on a vector env kept for evaluations."""
+
+    def __init__(self, agent: Agent, episodes: int, deterministic: bool):
+        self.agent = agent
+        self.sim = agent.env.create(episodes)
+        self.act = jax.jit(lambda state, obs, key: agent.act(state, obs, key, deterministic))
+
+    def __call__(self, state: Any, keys: jax.Array) -> dict[str, np.ndarray]:
+        single = _unbatch(state)
+        results = evaluate_host(
+            self.sim, lambda obs, key: self.act(single, obs, key), keys[0], self.agent.env.max_episode_steps
+        )
+        return _batch(results)
+
+
+def reset_host_loop(agent: Agent, state: Any, key: jax.Array) -> Any:
+    """After a restore: simulators cannot be checkpointed, so restart their episodes."""
+    single = _unbatch(state)
+    return jax.tree.map(lambda x: x[None], single.replace(loop=agent.loop.reset(key)))

@@ -1,0 +1,82 @@
+"""The host loop: Python simulators stepped on the host, the policy one jitted call per step.
+
+It produces the same ``Transition`` fields and ``(T, N, ...)`` layout as ``JaxLoop``, so an
+agent cannot tell which loop feeds it. Per step, one observation batch goes to the device and
+one action batch comes back; everything else is stacked on the host and sent once per rollout.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from robojax.envs.host import HostEnv
+from robojax.loops.core import LoopState, PolicyFn, Transition
+
+
+class HostLoop:
+    """Steps ``num_envs`` simulators of a ``HostEnv`` (not jittable: called from Python)."""
+
+    jittable = False
+
+    def __init__(self, env: HostEnv, num_envs: int):
+        self.env = env
+        self.num_envs = int(num_envs)
+        self.sim = env.create(self.num_envs)
+        self._compiled: dict[Any, Any] = {}
+        #: Seconds spent in the simulator, in the jitted policy (incl. transfers), and stacking.
+        self.timers = {"env_s": 0.0, "policy_s": 0.0, "stack_s": 0.0}
+
+    def reset(self, key: jax.Array) -> LoopState:
+        """Reset all simulators; env ``i`` gets seed ``s + i`` with ``s`` drawn from ``key``."""
+        seed = int(jax.random.randint(key, (), 0, 2**31 - 1 - self.num_envs))
+        return LoopState(env_state=jnp.zeros((), jnp.int32), obs=jnp.asarray(self.sim.reset(seed)))
+
+    def _policy_step(self, policy: PolicyFn):
+        if policy not in self._compiled:
+
+            def step(params, obs, key):
+                key, sub = jax.random.split(key)
+                return key, policy(params, obs, sub)
+
+            self._compiled[policy] = jax.jit(step)
+        return self._compiled[policy]
+
+    def rollout(
+        self, state: LoopState, policy: PolicyFn, params: Any, key: jax.Array, num_steps: int
+    ) -> tuple[LoopState, Transition]:
+        """``num_steps`` steps of all simulators; returns the new state and ``(T, N, ...)`` data."""
+        step_fn = self._policy_step(policy)
+        obs = np.asarray(state.obs)
+        columns: dict[str, list] = {k: [] for k in ("obs", "reward", "terminated", "truncated", "next_obs")}
+        actions, extras, infos = [], [], []
+        for _ in range(num_steps):
+            t = time.perf_counter()
+            key, (env_action, action, extra) = step_fn(params, obs, key)
+            env_action = np.asarray(env_action)  # waits for the policy; one device -> host copy
+            t2 = time.perf_counter()
+            step = self.sim.step(env_action)
+            self.timers["policy_s"] += t2 - t
+            self.timers["env_s"] += time.perf_counter() - t2
+            columns["obs"].append(obs)
+            columns["reward"].append(step.reward)
+            columns["terminated"].append(step.terminated)
+            columns["truncated"].append(step.truncated)
+            columns["next_obs"].append(step.final_obs)
+            actions.append(action)
+            extras.append(extra)
+            infos.append(step.info)
+            obs = step.obs
+        t = time.perf_counter()
+        batch = Transition(
+            **{k: jnp.asarray(np.stack(v)) for k, v in columns.items()},
+            action=jnp.stack(actions),
+            extras={k: jnp.stack([e[k] for e in extras]) for k in extras[0]},
+            info={k: jnp.asarray(np.stack([i[k] for i in infos])) for k in infos[0]},
+        )
+        self.timers["stack_s"] += time.perf_counter() - t
+        return LoopState(state.env_state, jnp.asarray(obs)), batch
