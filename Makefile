@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup train test bench peers clean
+.PHONY: setup train test test-metaworld bench peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ train: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# MetaWorld pins mujoco==3.3.0 (Brax's mujoco-mjx needs another): it has a virtualenv of its own.
+.venv-metaworld/.stamp: pyproject.toml
+	$(PYTHON) -m venv .venv-metaworld
+	.venv-metaworld/bin/python -m pip install --quiet -e ".[metaworld]"
+	touch $@
+
+test-metaworld: .venv-metaworld/.stamp
+	.venv-metaworld/bin/python -m pytest -q tests/test_metaworld.py
+
 # Peer libraries live in their own virtualenvs (rejax needs gymnax<1.0).
 .venv-rejax/.stamp:
 	$(PYTHON) -m venv .venv-rejax
@@ -32,4 +41,4 @@ bench: setup peers
 	$(BIN)/python benchmarks/ppo_brax_ant.py
 
 clean:
-	rm -rf $(VENV) .venv-rejax runs
+	rm -rf $(VENV) .venv-rejax .venv-metaworld runs

@@ -41,10 +41,11 @@ def test_pendulum_continuous_improves(tmp_path, action_bounds):
 
 
 def evaluate_untrained(agent):
-    from robojax.trainer import make_eval_fn
+    from robojax.trainer import make_evaluator
 
     state = jax.vmap(agent.init)(jax.random.split(jax.random.PRNGKey(0), 1))
-    results = make_eval_fn(agent, 16, True)(state, jax.random.split(jax.random.PRNGKey(1), 1))
+    keys = jax.random.split(jax.random.PRNGKey(1), 1)
+    results = make_evaluator(agent, 16, True, state, keys)(state, keys)
     return float(np.mean(results["return"]))
 
 

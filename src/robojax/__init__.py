@@ -2,6 +2,12 @@
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# Headless machines: MuJoCo renders offscreen through EGL unless the user chose a backend.
+if not _os.environ.get("DISPLAY"):
+    _os.environ.setdefault("MUJOCO_GL", "egl")
+
 from robojax.agents import AGENTS, PPO, PPOConfig  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
 from robojax.envs import list_envs, make_env  # noqa: E402

@@ -12,7 +12,7 @@ import yaml
 from robojax.errors import RobojaxError
 
 USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR] [--resume DIR] [key=value ...]
-       robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S]
+       robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S] [--video]
        robojax envs [SUITE]"""
 
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, default=None, help="episodes per seed (default: the run's eval.episodes)")
     ev.add_argument("--stochastic", action="store_true", help="sample actions instead of the greedy policy")
     ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation episodes")
+    ev.add_argument("--video", action="store_true", help="also write an MP4 of one greedy episode to RUN_DIR/videos/")
     envs = sub.add_parser("envs", help="list env ids")
     envs.add_argument("suite", nargs="?", help="only this suite")
     return parser
@@ -81,16 +82,22 @@ def _eval(args: argparse.Namespace) -> int:
     import jax
 
     from robojax.evaluation import summarize
-    from robojax.trainer import load_run, make_eval_fn
+    from robojax.trainer import load_run, make_evaluator
 
     agent, state, meta = load_run(args.run_dir)
     episodes = args.episodes or agent.config.eval.episodes
     if episodes < 1:
         raise RobojaxError(f"--episodes={episodes}: must be >= 1")
     keys = jax.random.split(jax.random.PRNGKey(args.seed), agent.config.num_seeds)
-    results = jax.device_get(make_eval_fn(agent, episodes, not args.stochastic)(state, keys))
+    results = jax.device_get(make_evaluator(agent, episodes, not args.stochastic, state, keys)(state, keys))
     out = {"run_dir": str(args.run_dir), "env_steps": meta["env_steps"], "episodes": episodes,
            "policy": "stochastic" if args.stochastic else "deterministic", **summarize(results, "eval")}
+    if args.video:
+        from robojax.trainer import record_video
+
+        path = Path(args.run_dir) / "videos" / f"eval_step_{meta['env_steps']:012d}.mp4"
+        out["video"] = str(path)
+        out["video_frames"] = len(record_video(agent, state, keys[0], path))
     print(json.dumps(out))
     return 0
 

@@ -28,6 +28,7 @@ class EvalConfig:
     episodes: int = 16
     deterministic: bool = True  # greedy policy
     stochastic: bool = False  # also evaluate the sampling policy
+    video: bool = False  # record one greedy episode (seed 0) to videos/ at each evaluation
 
     def __post_init__(self):
         _check_min("eval.interval", self.interval, 0)

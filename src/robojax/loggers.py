@@ -95,6 +95,16 @@ class RunLogger:
                 ret=f"{ret:.1f}" if _finite(ret) else "-",
             )
 
+    def video(self, env_steps: int, tag: str, frames: Any, path: Path, fps: int = 30) -> None:
+        """Log an episode video (frames ``(T, H, W, 3)`` uint8, already written to ``path``)."""
+        if self._tb is not None:
+            self._tb.add_video(tag, frames.transpose(0, 3, 1, 2)[None], env_steps, fps=fps)
+            self._tb.flush()
+        if self._wandb is not None:
+            import wandb
+
+            self._wandb.log({tag: wandb.Video(str(path), format="mp4")}, step=env_steps)
+
     def print(self, message: str) -> None:
         self.console.print(message)
 

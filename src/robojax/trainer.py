@@ -29,6 +29,7 @@ from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.loggers import RunLogger
+from robojax.video import record_episode, write_mp4
 
 _EVAL_KEY_SALT = 0x5EED
 
@@ -87,13 +88,28 @@ def map_seeds(fn, num_seeds: int, in_axes=0):
     return single
 
 
-def make_eval_fn(agent: Agent, episodes: int, deterministic: bool):
-    """Jitted ``(states[seeds], keys[seeds]) -> per-episode results[seeds, episodes]``."""
+def make_evaluator(agent: Agent, episodes: int, deterministic: bool, state: Any, keys: jax.Array):
+    """``(states[seeds], keys[seeds]) -> per-episode results[seeds, episodes]``.
+
+    On JAX envs: the evaluation compiled ahead of time for arguments like ``state``/``keys``.
+    On host simulators: a ``HostEvaluator`` with its own vector env.
+    """
+    if not agent.loop.jittable:
+        return HostEvaluator(agent, episodes, deterministic)
 
     def one_seed(state, key):
         return evaluate(agent.env, lambda obs, k: agent.act(state, obs, k, deterministic), key, episodes)
 
-    return jax.jit(map_seeds(one_seed, agent.config.num_seeds))
+    return jax.jit(map_seeds(one_seed, agent.config.num_seeds)).lower(state, keys).compile()
+
+
+def record_video(agent: Agent, state: Any, key: jax.Array, path: Path) -> np.ndarray:
+    """Record one greedy episode of the first seed's policy to ``path`` (MP4); returns the frames."""
+    single = jax.tree.map(lambda x: x[0], state)
+    act = jax.jit(lambda obs, k: agent.act(single, obs, k, True))
+    frames = record_episode(agent.env, act, key)
+    write_mp4(path, frames)
+    return frames
 
 
 def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
@@ -204,19 +220,21 @@ class Trainer:
         return modes + ([False] if self.config.eval.stochastic or not modes else [])
 
     def _compile_evals(self, state: Any) -> dict[bool, Any]:
-        episodes = self.config.eval.episodes
-        if not self.agent.loop.jittable:
-            return {d: HostEvaluator(self.agent, episodes, d) for d in self._eval_modes()}
-        keys = self._eval_keys(0)
-        return {d: make_eval_fn(self.agent, episodes, d).lower(state, keys).compile() for d in self._eval_modes()}
+        episodes, keys = self.config.eval.episodes, self._eval_keys(0)
+        return {d: make_evaluator(self.agent, episodes, d, state, keys) for d in self._eval_modes()}
 
-    def _evaluate(self, fns: dict[bool, Any], state: Any, env_steps: int) -> dict[str, Any]:
+    def _evaluate(self, fns: dict[bool, Any], state: Any, env_steps: int, logger: RunLogger) -> dict[str, Any]:
         keys = self._eval_keys(env_steps)
         out: dict[str, Any] = {}
         for deterministic, fn in fns.items():
             results = jax.device_get(fn(state, keys))
             prefix = "eval" if deterministic or not self.config.eval.deterministic else "eval_stochastic"
             out.update(summarize(results, prefix))
+        if self.config.eval.video:
+            path = self.run_dir / "videos" / f"step_{env_steps:012d}.mp4"
+            frames = record_video(self.agent, state, keys[0], path)
+            logger.video(env_steps, "eval/video", frames, path)
+            out["video"] = str(path)
         return out
 
     def run(self) -> TrainResult:
@@ -234,8 +252,9 @@ class Trainer:
                 chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
             else:  # compiles the policy and the update on first use: time one train step
                 chunk = HostChunk(agent)
-                state, _ = chunk(state, 1)
-                done += 1
+                if done < agent.num_train_steps:
+                    state, _ = chunk(state, 1)
+                    done += 1
             compile_s = time.perf_counter() - t
             eval_fns = evals.result()
         eval_compile_wait_s = time.perf_counter() - t - compile_s
@@ -264,7 +283,7 @@ class Trainer:
                 record.update({f"train/{k}": v for k, v in metrics.items()})
                 if eval_every and (done // eval_every > (done - n) // eval_every) and done < total:
                     t = time.perf_counter()
-                    last_eval = self._evaluate(eval_fns, state, env_steps)
+                    last_eval = self._evaluate(eval_fns, state, env_steps, logger)
                     timers["eval_s"] += time.perf_counter() - t
                     record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in last_eval.items()
                                    if not isinstance(v, list)})
@@ -283,7 +302,7 @@ class Trainer:
             logger.close()
             raise
         t = time.perf_counter()
-        final_eval = self._evaluate(eval_fns, state, done * spts)
+        final_eval = self._evaluate(eval_fns, state, done * spts, logger)
         timers["eval_s"] += time.perf_counter() - t
         t = time.perf_counter()
         path = self._save(state, done)

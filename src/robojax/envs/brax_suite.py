@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from robojax.envs.core import Env, TimeStep, first_timestep
 from robojax.envs.spaces import Box
@@ -57,6 +58,11 @@ class BraxEnv(Env):
     def reset(self, key: jax.Array) -> tuple[Any, TimeStep]:
         state = self._typed(self._env.reset(key))
         return state, first_timestep(state.obs)
+
+    def render(self, states: list[Any], width: int = 320, height: int = 240) -> list[np.ndarray]:
+        """Frames from MuJoCo's offscreen renderer (set ``MUJOCO_GL=egl`` on a headless machine)."""
+        pipeline_states = [jax.tree.map(np.asarray, s.pipeline_state) for s in states]
+        return [np.asarray(f) for f in self._env.render(pipeline_states, height=height, width=width)]
 
     def step(self, state: Any, action: jax.Array) -> tuple[Any, TimeStep]:
         state = self._typed(self._env.step(state, action))

@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from robojax.envs.spaces import Box, Discrete, Space
@@ -70,6 +71,10 @@ class Env(abc.ABC):
     @abc.abstractmethod
     def step(self, state: Any, action: jax.Array) -> tuple[Any, TimeStep]:
         """Advance one step."""
+
+    def render(self, states: list[Any], width: int = 320, height: int = 240) -> list[np.ndarray]:
+        """RGB frames (H, W, 3) of a sequence of single-env states, for videos."""
+        raise NotImplementedError(f"{self!r} cannot render frames; videos need an env that can (e.g. brax, gymnasium)")
 
     @property
     def discrete_actions(self) -> bool:

@@ -9,6 +9,7 @@ from robojax.envs.spaces import Box
 from robojax.errors import EnvError
 
 VECTORIZATION = ("sync", "async")
+VIDEO_SIZE = (320, 240)
 
 
 def _gym():
@@ -58,11 +59,20 @@ class GymnasiumEnv(HostEnv):
         kwargs = dict(self.make_kwargs)
         if render:
             kwargs["render_mode"] = "rgb_array"
-        env = gym.make_vec(
-            self.name,
-            num_envs=num_envs,
-            vectorization_mode=self.vectorization,
-            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
-            **kwargs,
-        )
-        return HostVectorEnv(env)
+
+        def make(**extra: Any):
+            return gym.make_vec(
+                self.name,
+                num_envs=num_envs,
+                vectorization_mode=self.vectorization,
+                vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+                **kwargs,
+                **extra,
+            )
+
+        if render:
+            try:  # MuJoCo envs take a frame size; others do not
+                return HostVectorEnv(make(width=VIDEO_SIZE[0], height=VIDEO_SIZE[1]))
+            except TypeError:
+                pass
+        return HostVectorEnv(make())

@@ -59,18 +59,32 @@ class HostVectorEnv:
         if "_final_obs" in info:
             for i in np.flatnonzero(info["_final_obs"]):
                 final_obs[i] = np.asarray(info["final_obs"][i], np.float32)
+        success = None
+        if self.reports_success:
+            # With SAME_STEP autoreset, ``info`` of an env whose episode ended this step is its
+            # reset info; the info of the last step of its episode is in ``final_info``.
+            success = _info_flag(info, "success", self.num_envs)
+            if "final_info" in info:
+                ended = np.asarray(info.get("_final_info", np.zeros(self.num_envs, bool)), bool)
+                success = np.where(ended, _info_flag(info["final_info"], "success", self.num_envs), success)
+        return self._record(obs, reward, terminated, truncated, final_obs, success)
+
+    def _record(self, obs, reward, terminated, truncated, final_obs, success) -> HostStep:
+        """Update the episode statistics with one step (NumPy arrays) and build the ``HostStep``."""
         terminated, truncated = np.asarray(terminated, bool), np.asarray(truncated, bool)
+        reward = np.asarray(reward)
         done = terminated | truncated
         self._return += reward
         self._length += 1
         out = {"episode_return": self._return.astype(np.float32), "episode_length": self._length.copy()}
         if self.reports_success:
-            self._success |= np.asarray(info.get("success", np.zeros(self.num_envs)), bool)
+            if success is not None:
+                self._success |= np.asarray(success, bool)
             out["success"] = self._success.astype(np.float32)
             self._success[done] = False
         self._return[done] = 0.0
         self._length[done] = 0
-        return HostStep(obs, np.asarray(reward, np.float32), terminated, truncated, final_obs, out)
+        return HostStep(obs, reward.astype(np.float32), terminated, truncated, final_obs, out)
 
     def render(self) -> np.ndarray:
         """RGB frame of env 0 (needs an env created with ``render=True``)."""
@@ -79,6 +93,16 @@ class HostVectorEnv:
 
     def close(self) -> None:
         self.env.close()
+
+
+def _info_flag(info: dict, key: str, num_envs: int) -> np.ndarray:
+    """``info[key]`` as a bool array over envs (False where absent or masked out by ``info["_" + key]``)."""
+    if key not in info:
+        return np.zeros(num_envs, bool)
+    flag = np.asarray(info[key]).astype(bool)
+    if "_" + key in info:
+        flag &= np.asarray(info["_" + key], bool)
+    return flag
 
 
 class HostEnv(abc.ABC):

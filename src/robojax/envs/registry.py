@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite
+from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite
 from robojax.envs.core import Env
 from robojax.envs.host import HostEnv
 from robojax.envs.wrappers import AutoReset, EpisodeStatistics, TimeLimit
 from robojax.errors import EnvError
 
-# suite -> (list names, build the raw env): JAX envs (Env) or host simulators (HostEnv)
+# suite -> (list names, build the raw env): JAX envs (Env) or host simulators (HostEnv).
+# Adapters import their simulator lazily; without it, listing names raises EnvError naming the extra.
 SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env | HostEnv]]] = {
     "gymnax": (gymnax_suite.available, gymnax_suite.GymnaxEnv),
     "brax": (brax_suite.available, brax_suite.BraxEnv),
     "gymnasium": (gymnasium_suite.available, gymnasium_suite.GymnasiumEnv),
+    "metaworld": (metaworld_suite.available, metaworld_suite.MetaWorldEnv),
+    "maniskill": (maniskill_suite.available, maniskill_suite.ManiSkillEnv),
 }
 
 
@@ -29,13 +32,18 @@ def parse_env_id(env_id: str) -> tuple[str, str]:
 
 
 def list_envs(suite: str | None = None) -> list[str]:
-    """All env ids, or those of one suite."""
-    suites = [suite] if suite else list(SUITES)
+    """All env ids of the installed suites, or those of one suite (an error naming the extra
+    to install if its simulator is missing)."""
+    if suite is not None:
+        if suite not in SUITES:
+            raise EnvError(f"unknown env suite {suite!r}; available suites: {', '.join(SUITES)}")
+        return [f"{suite}/{name}" for name in SUITES[suite][0]()]
     ids = []
-    for s in suites:
-        if s not in SUITES:
-            raise EnvError(f"unknown env suite {s!r}; available suites: {', '.join(SUITES)}")
-        ids += [f"{s}/{name}" for name in SUITES[s][0]()]
+    for s, (names, _) in SUITES.items():
+        try:
+            ids += [f"{s}/{name}" for name in names()]
+        except EnvError:  # optional simulator not installed
+            continue
     return ids
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from robojax.envs.core import Env, TimeStep
@@ -30,6 +31,10 @@ class Wrapper(Env):
 
     def step(self, state: Any, action: jax.Array) -> tuple[Any, TimeStep]:
         return self.env.step(state, action)
+
+    def render(self, states: list[Any], width: int = 320, height: int = 240) -> list[np.ndarray]:
+        # Every wrapper state keeps the wrapped env's state in ``inner``.
+        return self.env.render([s.inner for s in states], width, height)
 
     @property
     def unwrapped(self) -> Env:

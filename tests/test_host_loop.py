@@ -1,0 +1,130 @@
+"""The host loop and Gymnasium suite: same data as the JAX loop, learning, resume, video."""
+
+import dataclasses
+
+import imageio.v3 as iio
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from robojax.agents.ppo import PPO, PPOConfig
+from robojax.envs import HostEnv, HostVectorEnv, make_env
+from robojax.errors import ConfigError, EnvError
+from robojax.loops import HostLoop, JaxLoop
+
+from conftest import quiet
+from test_loop import constant_policy
+
+
+class _JaxVectorSim:
+    """A Gymnasium-like vector env that steps a robojax JAX env on the host (for comparisons)."""
+
+    def __init__(self, env, num_envs):
+        self.env, self.num_envs = env, num_envs
+        self._step = jax.jit(jax.vmap(env.step))
+
+    def reset(self, seed):
+        keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(self.num_envs) + seed)
+        self.state, ts = jax.vmap(self.env.reset)(keys)
+        return np.asarray(ts.obs), {}
+
+    def step(self, action):
+        self.state, ts = self._step(self.state, jnp.asarray(action))
+        info = {}
+        done = np.asarray(ts.done)
+        if done.any():
+            info = {"final_obs": np.asarray(ts.final_obs), "_final_obs": done}
+        return np.asarray(ts.obs), np.asarray(ts.reward), np.asarray(ts.terminated), np.asarray(ts.truncated), info
+
+    def close(self):
+        pass
+
+
+class JaxEnvOnHost(HostEnv):
+    """Any robojax JAX env served through the host-loop interface."""
+
+    def __init__(self, env):
+        self.env = env
+        self.observation_space, self.action_space = env.observation_space, env.action_space
+        self.max_episode_steps = env.max_episode_steps
+
+    def create(self, num_envs, render=False):
+        return HostVectorEnv(_JaxVectorSim(self.env, num_envs))
+
+
+def test_host_loop_data_matches_jax_loop():
+    env = make_env("gymnax/Pendulum-v1", max_episode_steps=7)
+    N, T, seed = 3, 16, 5
+    host = HostLoop(JaxEnvOnHost(env), N)
+    host_state = host.reset(jax.random.PRNGKey(0))
+    host_state = host_state.replace(obs=jnp.asarray(host.sim.reset(seed)))
+    jax_loop = JaxLoop(env, N)
+    env_state, ts = jax.vmap(env.reset)(jax.vmap(jax.random.PRNGKey)(jnp.arange(N) + seed))
+    jax_state = jax_loop.reset(jax.random.PRNGKey(0)).replace(env_state=env_state, obs=ts.obs)
+
+    action = jnp.full((1,), 0.5)
+    _, h = host.rollout(host_state, constant_policy, action, jax.random.PRNGKey(1), T)
+    _, j = jax_loop.rollout(jax_state, constant_policy, action, jax.random.PRNGKey(1), T)
+    for field in ("obs", "action", "reward", "terminated", "truncated", "next_obs"):
+        a, b = np.asarray(getattr(h, field)), np.asarray(getattr(j, field))
+        assert a.shape == b.shape and a.dtype == b.dtype, field
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=field)  # jit vs scan fusion
+    np.testing.assert_allclose(h.extras["zero"], j.extras["zero"])
+    np.testing.assert_allclose(h.info["episode_return"] * (h.truncated | h.terminated),
+                               j.info["episode_return"] * (j.truncated | j.terminated), rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(h.info["episode_length"])[6], 7)
+
+
+def test_gymnasium_truncation_final_obs_and_seeds():
+    env = make_env("gymnasium/Pendulum-v1", max_episode_steps=5)
+    assert env.max_episode_steps == 5 and env.action_space.shape == (1,)
+    loop = HostLoop(env, 4)
+    state = loop.reset(jax.random.PRNGKey(0))
+    assert len({tuple(np.round(o, 6)) for o in np.asarray(state.obs)}) == 4  # per-env seeds
+    state, batch = loop.rollout(state, constant_policy, jnp.zeros(1), jax.random.PRNGKey(1), 12)
+    assert batch.obs.shape == (12, 4, 3) and batch.reward.shape == (12, 4)
+    trunc = np.asarray(batch.truncated)
+    assert trunc[4].all() and trunc[9].all() and trunc.sum() == 8 and not np.asarray(batch.terminated).any()
+    obs, nxt = np.asarray(batch.obs), np.asarray(batch.next_obs)
+    np.testing.assert_array_equal(nxt[:4], obs[1:5])
+    assert not np.allclose(nxt[4], obs[5])  # final obs kept, obs is the reset one
+    assert np.asarray(batch.info["episode_length"])[4].tolist() == [5] * 4
+
+
+def test_termination_is_not_truncation():
+    loop = HostLoop(make_env("gymnasium/CartPole-v1"), 2)
+    state = loop.reset(jax.random.PRNGKey(0))
+    _, batch = loop.rollout(state, constant_policy, jnp.int32(1), jax.random.PRNGKey(1), 40)
+    term = np.asarray(batch.terminated)
+    assert term.any() and not np.asarray(batch.truncated).any()
+    t, n = np.argwhere(term)[0]
+    assert abs(float(batch.next_obs[t, n, 2])) > 0.2  # the pole fell in the final observation
+
+
+def test_unknown_gymnasium_id_and_host_seed_sweeps():
+    with pytest.raises(EnvError, match="unknown gymnasium env"):
+        make_env("gymnasium/NoSuchEnv-v0")
+    with pytest.raises(ConfigError, match="num_seeds=2: several seeds in one program need a JAX env"):
+        PPO(PPOConfig(num_seeds=2), "gymnasium/CartPole-v1")
+
+
+def test_ppo_learns_inverted_pendulum_on_the_host_loop(tmp_path):
+    config = quiet(PPOConfig(), total_steps=20_000, num_envs=4, rollout_length=64, log_interval=4096)
+    agent = PPO(config, "gymnasium/InvertedPendulum-v5")
+    result = agent.train(run_dir=tmp_path / "run")
+    assert result.summary["eval_return_mean"] > 200  # random policy: about 5-10
+    assert result.summary["host_env_s"] > 0 and result.summary["host_policy_s"] > 0
+    # resume a finished run from its checkpoint: the simulators restart, training state is restored
+    resumed = PPO(config, "gymnasium/InvertedPendulum-v5").train(run_dir=tmp_path / "run", resume=True)
+    for x, y in zip(jax.tree.leaves(resumed.state.params), jax.tree.leaves(result.state.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_eval_video_is_a_playable_mp4(tmp_path):
+    config = quiet(PPOConfig(), total_steps=512, num_envs=2, rollout_length=64, num_minibatches=2)
+    config = dataclasses.replace(config, eval=dataclasses.replace(config.eval, episodes=2, video=True))
+    result = PPO(config, make_env("gymnasium/InvertedPendulum-v5", max_episode_steps=30)).train(run_dir=tmp_path)
+    frames = iio.imread(result.summary["video"])
+    assert frames.ndim == 4 and frames.shape[1:] == (240, 320, 3)
+    assert 2 <= frames.shape[0] <= 30 and frames.max() > 100  # the pendulum is drawn (black background)
