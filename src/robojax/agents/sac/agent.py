@@ -1,0 +1,226 @@
+"""The SAC agent: one vectorised env step into a device replay buffer, then fused gradient updates."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+
+from robojax.agents.base import Agent
+from robojax.agents.sac.config import SACConfig
+from robojax.agents.sac.losses import actor_loss, alpha_loss, critic_loss
+from robojax.agents.sac.networks import make_actor_critic
+from robojax.config import EnvConfig
+from robojax.envs import Env
+from robojax.envs.spaces import Box
+from robojax.errors import ConfigError
+from robojax.loops import LoopState, episode_metrics
+from robojax.policies import deterministic_action, scale_unit_action
+from robojax.replay import ReplayBuffer
+
+
+@struct.dataclass
+class SACState:
+    """Everything SAC needs to continue training (the buffer can be left out of checkpoints)."""
+
+    params: dict[str, Any]  # actor, critic, target_critic, log_alpha
+    opt_state: dict[str, optax.OptState]  # actor, critic, alpha
+    buffer: ReplayBuffer
+    loop: LoopState
+    key: jax.Array
+    step: jax.Array  # train steps done (env steps = step * num_envs)
+    updates: jax.Array  # gradient updates applied
+
+
+class SAC(Agent):
+    """Soft Actor-Critic for continuous (bounded Box) action spaces.
+
+    Per train step: every one of the ``num_envs`` envs takes one step (uniformly random
+    actions during the first ``num_seed_steps`` env steps), the ``num_envs`` transitions go
+    into the device replay buffer, then ``grad_updates_per_step`` gradient updates run as one
+    ``lax.scan``. Replay ratio = ``grad_updates_per_step / num_envs`` updates per transition.
+
+    >>> agent = SAC(SACConfig(total_steps=20_000), "gymnax/Pendulum-v1")
+    >>> result = agent.train()
+    """
+
+    name = "sac"
+    config_cls = SACConfig
+
+    def __init__(self, config: SACConfig = SACConfig(), env: Env | str | EnvConfig = "gymnax/Pendulum-v1"):
+        super().__init__(config, env)
+        space = self.env.action_space
+        if not isinstance(space, Box):
+            raise ConfigError(
+                f"SAC needs a continuous (Box) action space; this env's action space is {type(space).__name__}"
+                f"{f'(n={space.n})' if hasattr(space, 'n') else ''}. Use PPO for discrete actions."
+            )
+        if not space.bounded or len(space.shape) != 1:
+            raise ConfigError(
+                f"SAC needs a bounded 1-D Box action space (it squashes actions with tanh); got shape {space.shape}, "
+                f"low={space.low}, high={space.high}"
+            )
+        self.action_dim = space.shape[0]
+        self.actor, self.critic = make_actor_critic(config.network, config.policy, space, config.num_critics)
+        self.optimizers = {part: optax.adam(config.lr(part)) for part in ("actor", "critic", "alpha")}
+        self.target_entropy = float(-self.action_dim if config.target_entropy is None else config.target_entropy)
+        # Updates start once the buffer holds this many transitions (after a resume without a
+        # saved buffer, the restored policy refills it before updates continue).
+        self.learning_starts = max(1, min(config.num_seed_steps, config.buffer_size))
+
+    @property
+    def steps_per_train_step(self) -> int:
+        return self.config.num_envs
+
+    # -- state -------------------------------------------------------------------------------
+
+    def init(self, key: jax.Array) -> SACState:
+        actor_key, critic_key, env_key, key = jax.random.split(key, 4)
+        obs = jnp.zeros(self.env.observation_space.shape, jnp.float32)
+        action = jnp.zeros((self.action_dim,), jnp.float32)
+        critic_params = self.critic.init(critic_key, obs, action)
+        params = {
+            "actor": self.actor.init(actor_key, obs),
+            "critic": critic_params,
+            "target_critic": critic_params,
+            "log_alpha": jnp.asarray(np.log(self.config.init_alpha), jnp.float32),
+        }
+        opt_state = {
+            "actor": self.optimizers["actor"].init(params["actor"]),
+            "critic": self.optimizers["critic"].init(params["critic"]),
+            "alpha": self.optimizers["alpha"].init(params["log_alpha"]),
+        }
+        example = {"obs": obs, "action": action, "reward": 0.0, "terminated": 0.0, "next_obs": obs}
+        example = jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), example)
+        return SACState(
+            params=params,
+            opt_state=opt_state,
+            buffer=ReplayBuffer.create(example, self.config.buffer_size),
+            loop=self.loop.reset(env_key),
+            key=key,
+            step=jnp.zeros((), jnp.int32),
+            updates=jnp.zeros((), jnp.int32),
+        )
+
+    def checkpoint_view(self, state: SACState) -> Any:
+        if self.config.save_buffer:
+            return state
+        return {f.name: getattr(state, f.name) for f in dataclasses.fields(state) if f.name != "buffer"}
+
+    def from_checkpoint_view(self, view: Any, fresh: SACState) -> SACState:
+        return view if self.config.save_buffer else fresh.replace(**view)
+
+    # -- acting ------------------------------------------------------------------------------
+
+    def act(self, state: SACState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
+        dist = self.actor.apply(state.params["actor"], obs)
+        raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
+        return scale_unit_action(jnp.tanh(raw), self.env.action_space)
+
+    # -- training ----------------------------------------------------------------------------
+
+    def train_step(self, state: SACState) -> tuple[SACState, dict[str, jax.Array]]:
+        cfg = self.config
+        key, rollout_key, update_key = jax.random.split(state.key, 3)
+        warmup = state.step * cfg.num_envs < cfg.num_seed_steps
+        actor_params = state.params["actor"]
+
+        def policy(obs: jax.Array, k: jax.Array):
+            sample_key, uniform_key = jax.random.split(k)
+            unit = jnp.tanh(self.actor.apply(actor_params, obs).sample(seed=sample_key))
+            uniform = jax.random.uniform(uniform_key, unit.shape, unit.dtype, -1.0, 1.0)
+            unit = jnp.where(warmup, uniform, unit)
+            return scale_unit_action(unit, self.env.action_space), unit, {}
+
+        loop_state, batch = self.loop.rollout(state.loop, policy, rollout_key, 1)
+        data = {
+            "obs": batch.obs,
+            "action": batch.action,
+            "reward": batch.reward,
+            "terminated": batch.terminated.astype(jnp.float32),
+            "next_obs": batch.next_obs,  # true final obs where an episode ended
+        }
+        data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]).astype(jnp.float32), data)
+        buffer = state.buffer.add(data)
+
+        ready = buffer.size >= self.learning_starts
+
+        def learn():
+            return self._update(state.params, state.opt_state, buffer, update_key, state.updates)
+
+        def skip():
+            shapes = jax.eval_shape(learn)[2]
+            return state.params, state.opt_state, {k: jnp.full(v.shape, jnp.nan, v.dtype) for k, v in shapes.items()}
+
+        # With one seed this skips the updates during warm-up; vmapped over seeds, lax.cond
+        # becomes a select (both branches run, the result is the same).
+        params, opt_state, stats = jax.lax.cond(ready, learn, skip)
+        updates = state.updates + jnp.where(ready, cfg.grad_updates_per_step, 0)
+        metrics = {k: v.mean() for k, v in stats.items()}
+        metrics["alpha"] = jnp.exp(params["log_alpha"])
+        metrics.update(episode_metrics(batch))
+        new_state = SACState(params, opt_state, buffer, loop_state, key, state.step + 1, updates)
+        return new_state, metrics
+
+    def _update(self, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
+        """``grad_updates_per_step`` updates of critic, actor, alpha and targets, as one scan."""
+        cfg, opt = self.config, self.optimizers
+        critic_grad = jax.grad(critic_loss, has_aux=True)
+        actor_grad = jax.grad(actor_loss, has_aux=True)
+        alpha_grad = jax.grad(alpha_loss)
+
+        def masked(flag, new, old):
+            return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+        def one_update(carry, xs):
+            params, opt_state = carry
+            k, i = xs
+            batch_key, critic_key, actor_key = jax.random.split(k, 3)
+            batch = buffer.sample(batch_key, cfg.batch_size)
+            alpha = jnp.exp(params["log_alpha"])
+
+            grads, stats = critic_grad(
+                params["critic"], self.critic.apply, params["target_critic"], params["actor"], self.actor.apply,
+                batch, alpha, critic_key, cfg,
+            )
+            step, critic_opt = opt["critic"].update(grads, opt_state["critic"], params["critic"])
+            critic = optax.apply_updates(params["critic"], step)
+
+            grads, actor_stats = actor_grad(
+                params["actor"], self.actor.apply, critic, self.critic.apply, batch["obs"], alpha, actor_key, cfg
+            )
+            stats.update(actor_stats)
+            step, actor_opt = opt["actor"].update(grads, opt_state["actor"], params["actor"])
+            actor = optax.apply_updates(params["actor"], step)
+            log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
+            if cfg.autotune_alpha:
+                grad = alpha_grad(log_alpha, actor_stats["log_prob"], self.target_entropy)
+                step, alpha_opt = opt["alpha"].update(grad, alpha_opt, log_alpha)
+                log_alpha = optax.apply_updates(log_alpha, step)
+            if cfg.actor_update_frequency > 1:
+                do_actor = i % cfg.actor_update_frequency == 0
+                actor, actor_opt, log_alpha, alpha_opt = masked(
+                    do_actor,
+                    (actor, actor_opt, log_alpha, alpha_opt),
+                    (params["actor"], opt_state["actor"], params["log_alpha"], opt_state["alpha"]),
+                )
+                stats.update({k: jnp.where(do_actor, v, jnp.nan) for k, v in actor_stats.items()})
+
+            target = optax.incremental_update(critic, params["target_critic"], cfg.tau)
+            if cfg.target_update_frequency > 1:
+                target = masked(i % cfg.target_update_frequency == 0, target, params["target_critic"])
+
+            params = {"actor": actor, "critic": critic, "target_critic": target, "log_alpha": log_alpha}
+            opt_state = {"actor": actor_opt, "critic": critic_opt, "alpha": alpha_opt}
+            return (params, opt_state), stats
+
+        xs = (jax.random.split(key, cfg.grad_updates_per_step), updates + jnp.arange(cfg.grad_updates_per_step))
+        (params, opt_state), stats = jax.lax.scan(one_update, (params, opt_state), xs)
+        if cfg.actor_update_frequency > 1:  # NaN where the actor was not updated
+            stats = {k: jnp.nanmean(v) for k, v in stats.items()}
+        return params, opt_state, stats
