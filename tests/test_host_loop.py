@@ -128,3 +128,13 @@ def test_eval_video_is_a_playable_mp4(tmp_path):
     frames = iio.imread(result.summary["video"])
     assert frames.ndim == 4 and frames.shape[1:] == (240, 320, 3)
     assert 2 <= frames.shape[0] <= 30 and frames.max() > 100  # the pendulum is drawn (black background)
+
+
+def test_sac_improves_on_gymnasium_pendulum_through_the_host_loop(tmp_path):
+    from robojax.agents.sac import SAC, SACConfig
+    from robojax.config import load_yaml, split_experiment
+
+    _, config = split_experiment(SACConfig, load_yaml("configs/sac_pendulum_fast.yaml"))
+    config = quiet(config, log_interval=1000)
+    result = SAC(config, "gymnasium/Pendulum-v1").train(run_dir=tmp_path)
+    assert result.summary["eval_return_mean"] > -600  # random: about -1200 to -1500

@@ -8,8 +8,8 @@ import os as _os
 if not _os.environ.get("DISPLAY"):
     _os.environ.setdefault("MUJOCO_GL", "egl")
 
-from robojax.agents import AGENTS, PPO, PPOConfig  # noqa: E402
+from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
 from robojax.envs import list_envs, make_env  # noqa: E402
 
-__all__ = ["AGENTS", "PPO", "EnvConfig", "PPOConfig", "__version__", "list_envs", "make_env"]
+__all__ = ["AGENTS", "PPO", "SAC", "EnvConfig", "PPOConfig", "SACConfig", "__version__", "list_envs", "make_env"]

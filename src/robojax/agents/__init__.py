@@ -2,7 +2,8 @@
 
 from robojax.agents.base import Agent
 from robojax.agents.ppo import PPO, PPOConfig
+from robojax.agents.sac import SAC, SACConfig
 
-AGENTS: dict[str, type[Agent]] = {"ppo": PPO}
+AGENTS: dict[str, type[Agent]] = {"ppo": PPO, "sac": SAC}
 
-__all__ = ["AGENTS", "PPO", "Agent", "PPOConfig"]
+__all__ = ["AGENTS", "PPO", "SAC", "Agent", "PPOConfig", "SACConfig"]

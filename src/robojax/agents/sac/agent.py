@@ -16,10 +16,10 @@ from robojax.agents.sac.config import SACConfig
 from robojax.agents.sac.losses import actor_loss, alpha_loss, critic_loss
 from robojax.agents.sac.networks import make_actor_critic
 from robojax.config import EnvConfig
-from robojax.envs import Env
+from robojax.envs import Env, HostEnv
 from robojax.envs.spaces import Box
 from robojax.errors import ConfigError
-from robojax.loops import LoopState, episode_metrics
+from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.policies import deterministic_action, scale_unit_action
 from robojax.replay import ReplayBuffer
 
@@ -52,7 +52,7 @@ class SAC(Agent):
     name = "sac"
     config_cls = SACConfig
 
-    def __init__(self, config: SACConfig = SACConfig(), env: Env | str | EnvConfig = "gymnax/Pendulum-v1"):
+    def __init__(self, config: SACConfig = SACConfig(), env: Env | HostEnv | str | EnvConfig = "gymnax/Pendulum-v1"):
         super().__init__(config, env)
         space = self.env.action_space
         if not isinstance(space, Box):
@@ -124,20 +124,24 @@ class SAC(Agent):
 
     # -- training ----------------------------------------------------------------------------
 
-    def train_step(self, state: SACState) -> tuple[SACState, dict[str, jax.Array]]:
+    def _policy(self, params: tuple, obs: jax.Array, key: jax.Array):
+        """Behaviour policy: ``params = (actor params, warm-up flag)``; uniform actions in warm-up."""
+        actor_params, warmup = params
+        sample_key, uniform_key = jax.random.split(key)
+        unit = jnp.tanh(self.actor.apply(actor_params, obs).sample(seed=sample_key))
+        uniform = jax.random.uniform(uniform_key, unit.shape, unit.dtype, -1.0, 1.0)
+        unit = jnp.where(warmup, uniform, unit)
+        return scale_unit_action(unit, self.env.action_space), unit, {}
+
+    def collect(self, state: SACState) -> tuple[SACState, Transition]:
+        key, rollout_key = jax.random.split(state.key)
+        warmup = state.step * self.config.num_envs < self.config.num_seed_steps
+        loop_state, batch = self.loop.rollout(state.loop, self._policy, (state.params["actor"], warmup), rollout_key, 1)
+        return state.replace(loop=loop_state, key=key), batch
+
+    def update(self, state: SACState, batch: Transition) -> tuple[SACState, dict[str, jax.Array]]:
         cfg = self.config
-        key, rollout_key, update_key = jax.random.split(state.key, 3)
-        warmup = state.step * cfg.num_envs < cfg.num_seed_steps
-        actor_params = state.params["actor"]
-
-        def policy(obs: jax.Array, k: jax.Array):
-            sample_key, uniform_key = jax.random.split(k)
-            unit = jnp.tanh(self.actor.apply(actor_params, obs).sample(seed=sample_key))
-            uniform = jax.random.uniform(uniform_key, unit.shape, unit.dtype, -1.0, 1.0)
-            unit = jnp.where(warmup, uniform, unit)
-            return scale_unit_action(unit, self.env.action_space), unit, {}
-
-        loop_state, batch = self.loop.rollout(state.loop, policy, rollout_key, 1)
+        key, update_key = jax.random.split(state.key)
         data = {
             "obs": batch.obs,
             "action": batch.action,
@@ -164,7 +168,7 @@ class SAC(Agent):
         metrics = {k: v.mean() for k, v in stats.items()}
         metrics["alpha"] = jnp.exp(params["log_alpha"])
         metrics.update(episode_metrics(batch))
-        new_state = SACState(params, opt_state, buffer, loop_state, key, state.step + 1, updates)
+        new_state = SACState(params, opt_state, buffer, state.loop, key, state.step + 1, updates)
         return new_state, metrics
 
     def _update(self, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
