@@ -79,7 +79,8 @@ def ending_step(obs_value, final_value, reward, terminated, truncated, final_suc
         "_final_info": t(dones),
         "_elapsed_steps": t(dones),
     }
-    return t(obs_batch(obs_value)), t(np.asarray(reward, np.float32)), t(np.asarray(terminated)), t(np.asarray(truncated)), info
+    reward, terminated, truncated = np.asarray(reward, np.float32), np.asarray(terminated), np.asarray(truncated)
+    return t(obs_batch(obs_value)), t(reward), t(terminated), t(truncated), info
 
 
 def test_to_numpy_accepts_tensors_and_arrays():

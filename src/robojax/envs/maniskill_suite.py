@@ -21,7 +21,9 @@ NO_GPU = "ManiSkill needs a GPU with a Vulkan driver; none was found on this mac
 SIM_BACKENDS = ("auto", "gpu", "cpu")
 # Fragments of the RuntimeErrors SAPIEN/ManiSkill raise at creation without a usable GPU/Vulkan driver
 # (no Vulkan driver, a CPU-only Vulkan such as Mesa's lavapipe, no CUDA device)
-_DEVICE_ERRORS = ("vulkan", "vk::", "incompatibledriver", "rendering device", "physical device", "failed to find device", "cuda")
+_DEVICE_ERRORS = (
+    "vulkan", "vk::", "incompatibledriver", "rendering device", "physical device", "failed to find device", "cuda",
+)
 
 
 def _import_maniskill():
@@ -87,7 +89,9 @@ class ManiSkillHostVectorEnv(HostVectorEnv):
             ended = to_numpy(info.get("_final_observation", np.ones(self.num_envs, bool))).astype(bool)
             final_obs[ended] = to_numpy(info["final_observation"]).astype(np.float32)[ended]
         step_info = info.get("final_info", info)
-        success = to_numpy(step_info["success"]).astype(bool).reshape(self.num_envs) if "success" in step_info else None
+        success = None
+        if "success" in step_info:
+            success = to_numpy(step_info["success"]).astype(bool).reshape(self.num_envs)
         return self._record(
             obs,
             to_numpy(reward).astype(np.float32).reshape(self.num_envs),
@@ -130,7 +134,9 @@ class ManiSkillEnv(HostEnv):
         self.name = name
         self.sim_backend = sim_backend
         self.ignore_terminations = bool(ignore_terminations)
-        self.make_kwargs = {"obs_mode": "state", "control_mode": control_mode, "sim_backend": sim_backend, **make_kwargs}
+        self.make_kwargs = {
+            "obs_mode": "state", "control_mode": control_mode, "sim_backend": sim_backend, **make_kwargs,
+        }
         if max_episode_steps is not None:
             self.make_kwargs["max_episode_steps"] = int(max_episode_steps)
         probe = _make(gym, name, num_envs=1, **self.make_kwargs)
@@ -142,7 +148,8 @@ class ManiSkillEnv(HostEnv):
             self.observation_space = obs_space
             self.action_space = convert_gymnasium_space(base.single_action_space, f"maniskill/{name} action")
             spec_steps = probe.spec.max_episode_steps if probe.spec else None
-            self.max_episode_steps = int(max_episode_steps or spec_steps or registration.REGISTERED_ENVS[name].max_episode_steps or 0) or None
+            registered_steps = registration.REGISTERED_ENVS[name].max_episode_steps
+            self.max_episode_steps = int(max_episode_steps or spec_steps or registered_steps or 0) or None
             _, info = probe.reset(seed=0)
             self.reports_success = "success" in info
         finally:
@@ -159,5 +166,7 @@ class ManiSkillEnv(HostEnv):
         if render:
             kwargs["render_mode"] = "rgb_array"
         env = _make(gym, self.name, num_envs=int(num_envs), **kwargs)
-        vector_env = ManiSkillVectorEnv(env, auto_reset=True, ignore_terminations=self.ignore_terminations, record_metrics=False)
+        vector_env = ManiSkillVectorEnv(
+            env, auto_reset=True, ignore_terminations=self.ignore_terminations, record_metrics=False
+        )
         return ManiSkillHostVectorEnv(vector_env, reports_success=self.reports_success)

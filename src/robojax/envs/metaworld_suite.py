@@ -65,7 +65,9 @@ class MetaWorldEnv(HostEnv):
         self._tasks = list(benchmark.train_tasks)
         limit = int(self._env_cls.max_path_length)
         if max_episode_steps is not None and not 0 < int(max_episode_steps) <= limit:
-            raise EnvError(f"metaworld max_episode_steps must be in 1..{limit} (MetaWorld's own limit), got {max_episode_steps}")
+            raise EnvError(
+                f"metaworld max_episode_steps must be in 1..{limit} (MetaWorld's own limit), got {max_episode_steps}"
+            )
         self.max_episode_steps = int(max_episode_steps) if max_episode_steps is not None else limit
         from robojax.envs._metaworld_env import make_sub_env
 
