@@ -16,7 +16,8 @@ setup: $(STAMP)
 train: setup
 	$(BIN)/robojax train ppo --env gymnax/CartPole-v1
 
-test: setup
+# The whole suite: the main environment, then MetaWorld's tests in their own environment.
+test: setup test-metaworld
 	$(BIN)/python -m pytest -q
 
 # MetaWorld pins mujoco==3.3.0 (Brax's mujoco-mjx needs another): it has a virtualenv of its own.
@@ -28,17 +29,27 @@ test: setup
 test-metaworld: .venv-metaworld/.stamp
 	.venv-metaworld/bin/python -m pytest -q tests/test_metaworld.py
 
-# Peer libraries live in their own virtualenvs (rejax needs gymnax<1.0).
+# Peer libraries live in their own virtualenvs (rejax needs gymnax<1.0; SB3 needs torch).
 .venv-rejax/.stamp:
 	$(PYTHON) -m venv .venv-rejax
 	.venv-rejax/bin/python -m pip install --quiet "jax[cpu]" rejax==0.1.3 "gymnax<1.0"
 	touch $@
 
-peers: .venv-rejax/.stamp
+.venv-sb3/.stamp:
+	$(PYTHON) -m venv .venv-sb3
+	.venv-sb3/bin/python -m pip install --quiet torch==2.13.0
+	.venv-sb3/bin/python -m pip install --quiet sbx-rl stable-baselines3 "gymnasium[mujoco]"
+	touch $@
+
+peers: .venv-rejax/.stamp .venv-sb3/.stamp
 
 bench: setup peers
 	$(BIN)/python benchmarks/ppo_cartpole.py --peer-python .venv-rejax/bin/python
 	$(BIN)/python benchmarks/ppo_brax_ant.py
+	$(BIN)/python benchmarks/sac_pendulum.py --peer-python .venv-sb3/bin/python
+	$(BIN)/python benchmarks/sac_pendulum.py --fast
+	$(BIN)/python benchmarks/sac_brax_scaling.py
+	$(BIN)/python benchmarks/halfcheetah.py --peer-python .venv-sb3/bin/python
 
 clean:
-	rm -rf $(VENV) .venv-rejax .venv-metaworld runs
+	rm -rf $(VENV) .venv-rejax .venv-sb3 .venv-metaworld runs

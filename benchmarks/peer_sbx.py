@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Peer benchmark: sbx (Stable-Baselines-Jax) SAC on gymnasium Pendulum-v1.
+"""Peer benchmark: sbx (Stable-Baselines-Jax) or Stable-Baselines3, SAC or PPO, on a Gymnasium env.
 
 Standalone: depends only on sbx-rl, gymnasium and numpy; run it in its own venv, e.g.
 
@@ -21,6 +21,11 @@ Timing method:
     end of training (excludes the warm-up and compilation); sps = total_steps / wall_s.
 The final evaluation (deterministic, --eval-episodes episodes, SB3's evaluate_policy) is
 outside the timed region.
+
+``--algo ppo --num-envs N`` runs PPO on N sync vector envs with the setting of
+benchmarks/halfcheetah.py (rollout 128 steps per env, 10 epochs, minibatch 256, 64x64 tanh,
+lr 3e-4, gamma 0.99, gae_lambda 0.95, clip 0.2); there steady_sps is measured after the first
+rollout.
 """
 
 import argparse
@@ -30,8 +35,8 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from sbx import SAC
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
@@ -55,38 +60,56 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-episodes", type=int, default=10)
     p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--env", default="Pendulum-v1")
+    p.add_argument("--library", choices=["sbx", "sb3"], default="sbx")
+    p.add_argument("--algo", choices=["sac", "ppo"], default="sac")
+    p.add_argument("--num-envs", type=int, default=1)
     args = p.parse_args()
 
-    env = gym.make("Pendulum-v1")
-    model = SAC(
-        "MlpPolicy",
-        env,
-        learning_rate=3e-4,
-        buffer_size=1_000_000,
-        learning_starts=args.learning_starts,
-        batch_size=args.batch_size,
-        tau=0.005,
-        gamma=0.99,
-        train_freq=1,
-        gradient_steps=1,
-        ent_coef="auto",
-        policy_kwargs=dict(net_arch=[256, 256], n_critics=2),
-        seed=args.seed,
-        verbose=0,
-    )
-    clock = _Clock(args.learning_starts + 500)
+    if args.library == "sbx":
+        import sbx as lib
+    else:
+        import stable_baselines3 as lib
+    if args.algo == "sac":
+        env = gym.make(args.env)
+        model = lib.SAC(
+            "MlpPolicy",
+            env,
+            learning_rate=3e-4,
+            buffer_size=1_000_000,
+            learning_starts=args.learning_starts,
+            batch_size=args.batch_size,
+            tau=0.005,
+            gamma=0.99,
+            train_freq=1,
+            gradient_steps=1,
+            ent_coef="auto",
+            policy_kwargs=dict(net_arch=[256, 256], n_critics=2),
+            seed=args.seed,
+            verbose=0,
+        )
+    else:
+        env = make_vec_env(args.env, n_envs=args.num_envs, seed=args.seed)
+        args.learning_starts = 128 * args.num_envs  # time after the first rollout
+        model = lib.PPO(
+            "MlpPolicy", env, learning_rate=3e-4, n_steps=128, batch_size=256, n_epochs=10, gamma=0.99,
+            gae_lambda=0.95, clip_range=0.2, policy_kwargs=dict(net_arch=[64, 64]), seed=args.seed, verbose=0,
+        )
+    clock = _Clock(args.learning_starts + (500 if args.algo == "sac" else 0))
     t0 = time.perf_counter()
     model.learn(total_timesteps=args.total_steps, callback=clock)
     t_end = time.perf_counter()
     wall = t_end - t0
     steady = (args.total_steps - clock.mark_at) / (t_end - clock.mark_time)
     rets, _ = evaluate_policy(
-        model, Monitor(gym.make("Pendulum-v1")), n_eval_episodes=args.eval_episodes, deterministic=True, return_episode_rewards=True
+        model, Monitor(gym.make(args.env)), n_eval_episodes=args.eval_episodes, deterministic=True, return_episode_rewards=True
     )
     out = {
-        "library": "sbx",
-        "version": importlib.metadata.version("sbx-rl"),
-        "env": "Pendulum-v1 (gymnasium)",
+        "library": args.library,
+        "algo": args.algo,
+        "version": importlib.metadata.version("sbx-rl" if args.library == "sbx" else "stable_baselines3"),
+        "env": f"{args.env} (gymnasium)",
+        "num_envs": args.num_envs,
         "total_steps": args.total_steps,
         "wall_s": wall,
         "sps": args.total_steps / wall,
