@@ -18,7 +18,6 @@ import io
 import time
 
 import jax
-import jax.numpy as jnp
 
 from common import machine, run_robojax, save, table
 

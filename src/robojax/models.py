@@ -25,6 +25,31 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
+def orthogonal(scale: float = 1.0, iterations: int = 60) -> Callable[..., jax.Array]:
+    """Orthogonal initialiser (like ``flax.linen.initializers.orthogonal``) without LAPACK.
+
+    The orthogonal factor of a Gaussian matrix is found by Newton-Schulz iterations (matmuls
+    only): it is uniformly distributed, as with QR. Why not QR: XLA's CPU QR kernel splits a
+    batch of matrices over the same thread pool it runs on, and two such kernels running at
+    once (vmapped seeds, critic ensembles) can deadlock on a 2-core machine (jaxlib 0.10.2).
+    """
+
+    def init(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        tall = (max(rows, cols), min(rows, cols))
+        x = jax.random.normal(key, tall, jnp.float32)
+        x = x / jnp.linalg.norm(x)  # all singular values in (0, 1]: Newton-Schulz converges
+
+        def step(_, x):
+            return 1.5 * x - 0.5 * x @ (x.T @ x)
+
+        x = jax.lax.fori_loop(0, iterations, step, x)
+        x = x if rows >= cols else x.T
+        return (scale * x.reshape(shape)).astype(dtype)
+
+    return init
+
+
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
     """An encoder (by registered name) and its sizes."""
@@ -55,7 +80,7 @@ class MLP(nn.Module):
         x = x.reshape(*x.shape[: x.ndim - 1], -1) if x.ndim > 1 else x
         act = ACTIVATIONS[self.activation]
         for size in self.hidden_sizes:
-            x = nn.Dense(size, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x)
+            x = nn.Dense(size, kernel_init=orthogonal(np.sqrt(2)))(x)
             if self.layer_norm:
                 x = nn.LayerNorm()(x)
             x = act(x)
@@ -87,7 +112,7 @@ def make_encoder(config: NetworkConfig) -> nn.Module:
 
 def dense(features: int, scale: float = 1.0) -> nn.Dense:
     """A dense output layer with orthogonal init of the given scale."""
-    return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale), bias_init=nn.initializers.zeros)
+    return nn.Dense(features, kernel_init=orthogonal(scale), bias_init=nn.initializers.zeros)
 
 
 class ScalarHead(nn.Module):

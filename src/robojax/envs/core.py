@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from robojax.envs.spaces import Box, Discrete, Space
+from robojax.envs.spaces import EnvSpec
 
 
 @struct.dataclass
@@ -56,13 +56,8 @@ def first_timestep(obs: jax.Array, info: dict[str, jax.Array] | None = None) -> 
     )
 
 
-class Env(abc.ABC):
+class Env(EnvSpec, abc.ABC):
     """A single JAX environment with pure ``reset``/``step``."""
-
-    observation_space: Box
-    action_space: Space
-    #: Episode length after which the env is truncated; ``None`` if unlimited.
-    max_episode_steps: int | None = None
 
     @abc.abstractmethod
     def reset(self, key: jax.Array) -> tuple[Any, TimeStep]:
@@ -75,14 +70,3 @@ class Env(abc.ABC):
     def render(self, states: list[Any], width: int = 320, height: int = 240) -> list[np.ndarray]:
         """RGB frames (H, W, 3) of a sequence of single-env states, for videos."""
         raise NotImplementedError(f"{self!r} cannot render frames; videos need an env that can (e.g. brax, gymnasium)")
-
-    @property
-    def discrete_actions(self) -> bool:
-        return isinstance(self.action_space, Discrete)
-
-    @property
-    def unwrapped(self) -> Env:
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(obs={self.observation_space.shape}, act={self.action_space})"

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from robojax.envs.spaces import Box, Discrete, Space
+from robojax.envs.spaces import Box, Discrete, EnvSpec, Space
 
 
 @dataclasses.dataclass
@@ -105,24 +105,12 @@ def _info_flag(info: dict, key: str, num_envs: int) -> np.ndarray:
     return flag
 
 
-class HostEnv(abc.ABC):
+class HostEnv(EnvSpec, abc.ABC):
     """A task run by a Python simulator: its spaces, time limit, and a factory of vector envs."""
-
-    observation_space: Box
-    action_space: Space
-    max_episode_steps: int | None = None
 
     @abc.abstractmethod
     def create(self, num_envs: int, render: bool = False) -> HostVectorEnv:
         """``num_envs`` simulators stepped together (``render=True`` for RGB frames)."""
-
-    @property
-    def discrete_actions(self) -> bool:
-        return isinstance(self.action_space, Discrete)
-
-    @property
-    def unwrapped(self) -> HostEnv:
-        return self
 
 
 def convert_gymnasium_space(space: Any, what: str) -> Space:

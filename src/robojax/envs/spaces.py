@@ -48,3 +48,24 @@ class Discrete:
 
 
 Space = Box | Discrete
+
+
+class EnvSpec:
+    """What an agent sees of any env, JAX or host simulator: its spaces and time limit."""
+
+    observation_space: Box
+    action_space: Space
+    #: Episode length after which the env is truncated; ``None`` if unlimited.
+    max_episode_steps: int | None = None
+
+    @property
+    def discrete_actions(self) -> bool:
+        return isinstance(self.action_space, Discrete)
+
+    @property
+    def unwrapped(self) -> EnvSpec:
+        """The innermost env under any wrappers."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(obs={self.observation_space.shape}, act={self.action_space})"
