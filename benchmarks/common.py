@@ -26,13 +26,28 @@ def machine() -> str:
 
 
 def run_robojax(algo: str, *args: str, timeout: int = 3600) -> dict:
-    """``robojax train ALGO ARGS`` in a fresh process; returns its summary (last stdout line)."""
+    """``robojax train ALGO ARGS`` in a fresh process; returns its summary (last stdout line)
+    with the run's log points under ``"metrics"`` (from metrics.jsonl)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "robojax.cli", "train", algo, "--run-dir", f"{tmp}/run", *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        summary = json.loads(proc.stdout.strip().splitlines()[-1])
+        lines = Path(f"{tmp}/run/metrics.jsonl").read_text().splitlines()
+        summary["metrics"] = [json.loads(line) for line in lines]
+        return summary
+
+
+def steady_sps(summary: dict, after_steps: int) -> float:
+    """Env steps/s over the log intervals that start after ``after_steps`` (e.g. past warm-up)."""
+    steps, seconds, previous = 0, 0.0, 0
+    for record in summary["metrics"]:
+        n = record["env_steps"] - previous
+        if previous >= after_steps and record.get("sps"):
+            steps, seconds = steps + n, seconds + n / record["sps"]
+        previous = record["env_steps"]
+    return steps / seconds
 
 
 def run_peer(python: str, script: str, *args: str, timeout: int = 3600) -> dict:

@@ -6,9 +6,9 @@
 Measured, one after the other on the same machine:
 - the raw stepping rate of Gymnasium's sync vector env with random actions (1 and 16 envs);
 - SAC, 1 env, 1 gradient update per env step, batch 256, 256x256, 1000 random warm-up steps
-  (configs/sac_halfcheetah.yaml): robojax vs sbx vs SB3, steady env steps/s after warm-up and
-  compilation (robojax: ``train_sps``, which counts from the second train step; the warm-up
-  share is the same for all three), and robojax's host-loop time split;
+  (configs/sac_halfcheetah.yaml): robojax vs sbx vs SB3, steady env steps/s from step 1,500
+  on (past the 1,000 random warm-up steps and compilation, for all three), and robojax's
+  host-loop time split;
 - PPO, 16 envs x 128 steps, 10 epochs, minibatch 256, 64x64 tanh (configs/ppo_halfcheetah.yaml):
   robojax vs SB3 vs sbx steps/s, and robojax's ratio to the raw vector-env rate.
 Returns after such short runs say nothing about final performance (SAC reaches about 9,500-
@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import machine, run_peer, run_robojax, save, table
+from common import machine, run_peer, run_robojax, save, steady_sps, table
+
+STEADY_AFTER = 1500  # warm-up (1000 random steps) + 500, as in peer_sbx.py
 
 
 def raw_rate(num_envs: int, steps: int = 2000) -> float:
@@ -50,8 +52,9 @@ def main() -> None:
     raw16 = rows[1]["sps"]
 
     sac = run_robojax("sac", "--config", "configs/sac_halfcheetah.yaml", f"total_steps={args.sac_steps}",
-                      "logging.console=false", "eval.interval=0")
-    rows.append({"what": "robojax SAC", "num_envs": 1, "sps": sac["train_sps"], "compile_s": sac["compile_s"],
+                      "logging.console=false", "logging.interval=500", "eval.interval=0")
+    sac["steady_sps"] = steady_sps(sac, STEADY_AFTER)  # the same window as the peers' steady_sps
+    rows.append({"what": "robojax SAC", "num_envs": 1, "sps": sac["steady_sps"], "compile_s": sac["compile_s"],
                  "wall_s": sac["wall_s"], "eval_return": sac["eval_return_mean"],
                  "host_env_s": sac["host_env_s"], "host_policy_s": sac["host_policy_s"]})
     ppo = run_robojax("ppo", "--config", "configs/ppo_halfcheetah.yaml", f"total_steps={args.ppo_steps}",
@@ -65,7 +68,7 @@ def main() -> None:
                             "--total-steps", str(args.sac_steps))
             rows.append({"what": f"{library} {peer['version']} SAC", "num_envs": 1, "sps": peer["steady_sps"],
                          "wall_s": peer["wall_s"], "eval_return": peer["eval_return_mean"]})
-            rows[2][f"ratio_vs_{library}"] = sac["train_sps"] / peer["steady_sps"]
+            rows[2][f"ratio_vs_{library}"] = sac["steady_sps"] / peer["steady_sps"]
         for library in ("sb3", "sbx"):
             peer = run_peer(args.peer_python, "peer_sbx.py", "--env", "HalfCheetah-v5", "--library", library,
                             "--algo", "ppo", "--num-envs", "16", "--total-steps", str(args.ppo_steps))

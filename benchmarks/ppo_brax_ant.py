@@ -58,12 +58,12 @@ def robojax_stack(backend: str, num_envs: int, horizon: int) -> tuple[float, flo
 
     loop = JaxLoop(make_env("brax/ant", backend=backend), num_envs)
 
-    def policy(obs, key):
+    def policy(params, obs, key):
         a = jax.random.uniform(key, (obs.shape[0], 8), minval=-1.0, maxval=1.0)
         return a, a, {}
 
     def run(key):
-        return loop.rollout(loop.reset(key), policy, key, horizon)[1].reward
+        return loop.rollout(loop.reset(key), policy, None, key, horizon)[1].reward
 
     return steps_per_second(run, jax.random.PRNGKey(0), steps=num_envs * horizon)
 

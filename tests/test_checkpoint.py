@@ -8,7 +8,7 @@ import pytest
 
 from robojax.agents.ppo import PPO, PPOConfig
 from robojax.checkpoint import list_checkpoints, read_checkpoint, restore_state, save_checkpoint
-from robojax.config import CheckpointConfig
+from robojax.config import CheckpointConfig, EnvConfig
 from robojax.errors import CheckpointError
 from robojax.trainer import load_run
 
@@ -96,3 +96,12 @@ def test_load_run_restores_latest(tmp_path):
     agent, state, meta = load_run(tmp_path)
     assert meta["env_steps"] == result.summary["env_steps"]
     assert_trees_equal(state, result.state)
+
+
+def test_brax_physics_state_round_trip(tmp_path):
+    # Brax/MJX states are pytrees that flax's serialization does not know: saved leaf by leaf.
+    env = EnvConfig(id="brax/inverted_pendulum", kwargs={"backend": "generalized"})
+    agent = PPO(quiet(PPOConfig(), num_envs=2, rollout_length=8, num_minibatches=2), env)
+    state = agent.init(jax.random.PRNGKey(0))
+    _, raw = read_checkpoint(save_checkpoint(tmp_path, 1, state, {}, keep=1))
+    assert_trees_equal(restore_state(raw, agent.init(jax.random.PRNGKey(1))), state)

@@ -1,5 +1,6 @@
 """PPO: learning on discrete and continuous tasks, seeds, determinism, run outputs."""
 
+import dataclasses
 import json
 
 import jax
@@ -66,3 +67,13 @@ def test_bad_ppo_config():
         PPOConfig(num_minibatches=5)
     with pytest.raises(ConfigError, match="clip_eps"):
         PPOConfig(clip_eps=0.0)
+
+
+def test_wandb_offline_logging_needs_no_network(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")  # belt and braces: no network even if the config said online
+    logging = dataclasses.replace(PPOConfig().logging, console=False, tensorboard=False, wandb=True,
+                                  wandb_mode="offline", interval=1024)
+    config = dataclasses.replace(quiet(PPOConfig(total_steps=2048, num_envs=4, rollout_length=64)), logging=logging)
+    PPO(config).train(run_dir=tmp_path)
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and any(runs[0].rglob("*.wandb"))

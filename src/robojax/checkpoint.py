@@ -1,7 +1,9 @@
 """Checkpoints of the complete train state, written atomically and verified on load.
 
 A checkpoint is one file: a magic header, the SHA-256 of the payload, and a msgpack payload
-(flax.serialization) holding the train state and a JSON metadata record (config, counters).
+(flax.serialization) holding a JSON metadata record (config, counters) and every array of the
+train state keyed by its pytree path, so any pytree (flax modules, optax states, Brax/MJX
+physics states) can be saved and checked leaf by leaf on restore.
 It is written to a temporary file in the same directory, flushed to disk and renamed over
 the destination, so a crash mid-write leaves the previous checkpoint intact.
 """
@@ -47,8 +49,9 @@ def save_checkpoint(directory: str | Path, env_steps: int, state: Any, meta: dic
     """Atomically write ``state`` and ``meta``; then delete all but the ``keep`` newest."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    host_state = jax.tree.map(np.asarray, serialization.to_state_dict(jax.device_get(state)))
-    payload = serialization.msgpack_serialize({"meta": json.dumps(meta), "state": host_state})
+    leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(state))[0]
+    arrays = {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
+    payload = serialization.msgpack_serialize({"meta": json.dumps(meta), "state": arrays})
     path = checkpoint_path(directory, env_steps)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".ckpt")
     try:
@@ -82,18 +85,23 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def restore_state(raw_state: dict[str, Any], target: Any, path: str | Path = "checkpoint") -> Any:
-    """Fill ``target``'s structure with ``raw_state``, checking every array's shape and dtype."""
-    try:
-        restored = serialization.from_state_dict(target, raw_state)
-    except (ValueError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{str(path)!r} does not match this agent/config: {e}") from e
-    want = jax.tree_util.tree_leaves_with_path(target)
-    got = jax.tree.leaves(restored)
-    for (keypath, w), g in zip(want, got, strict=True):
-        if np.shape(w) != np.shape(g) or np.asarray(g).dtype != np.asarray(w).dtype:
-            name = jax.tree_util.keystr(keypath)
+    """Fill ``target``'s pytree structure with ``raw_state``, checking every array's shape and dtype."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(target)
+    names = [jax.tree_util.keystr(p) for p, _ in leaves]
+    missing = [n for n in names if n not in raw_state]
+    extra = [n for n in raw_state if n not in set(names)]
+    if missing or extra:
+        raise CheckpointError(
+            f"{str(path)!r} does not match this agent/config: "
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}"
+        )
+    restored = []
+    for name, (_, want) in zip(names, leaves, strict=True):
+        got = np.asarray(raw_state[name])
+        if got.shape != np.shape(want) or got.dtype != np.asarray(want).dtype:
             raise CheckpointError(
-                f"{str(path)!r} does not match this agent/config: {name} has shape {np.shape(g)} "
-                f"{np.asarray(g).dtype}, expected {np.shape(w)} {np.asarray(w).dtype}"
+                f"{str(path)!r} does not match this agent/config: {name} has shape {got.shape} "
+                f"{got.dtype}, expected {np.shape(want)} {np.asarray(want).dtype}"
             )
-    return restored
+        restored.append(got)
+    return jax.tree_util.tree_unflatten(treedef, restored)

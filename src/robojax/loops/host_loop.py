@@ -2,7 +2,8 @@
 
 It produces the same ``Transition`` fields and ``(T, N, ...)`` layout as ``JaxLoop``, so an
 agent cannot tell which loop feeds it. Per step, one observation batch goes to the device and
-one action batch comes back; everything else is stacked on the host and sent once per rollout.
+the policy's outputs come back in one copy; the rollout is stacked on the host and sent to the
+device in one transfer.
 """
 
 from __future__ import annotations
@@ -52,31 +53,31 @@ class HostLoop:
         """``num_steps`` steps of all simulators; returns the new state and ``(T, N, ...)`` data."""
         step_fn = self._policy_step(policy)
         obs = np.asarray(state.obs)
-        columns: dict[str, list] = {k: [] for k in ("obs", "reward", "terminated", "truncated", "next_obs")}
-        actions, extras, infos = [], [], []
+        observations, actions, extras, sim_steps = [], [], [], []
         for _ in range(num_steps):
             t = time.perf_counter()
-            key, (env_action, action, extra) = step_fn(params, obs, key)
-            env_action = np.asarray(env_action)  # waits for the policy; one device -> host copy
+            key, outputs = step_fn(params, obs, key)
+            env_action, action, extra = jax.device_get(outputs)  # one device -> host copy per step
             t2 = time.perf_counter()
             step = self.sim.step(env_action)
             self.timers["policy_s"] += t2 - t
             self.timers["env_s"] += time.perf_counter() - t2
-            columns["obs"].append(obs)
-            columns["reward"].append(step.reward)
-            columns["terminated"].append(step.terminated)
-            columns["truncated"].append(step.truncated)
-            columns["next_obs"].append(step.final_obs)
+            observations.append(obs)
             actions.append(action)
             extras.append(extra)
-            infos.append(step.info)
+            sim_steps.append(step)
             obs = step.obs
         t = time.perf_counter()
         batch = Transition(
-            **{k: jnp.asarray(np.stack(v)) for k, v in columns.items()},
-            action=jnp.stack(actions),
-            extras={k: jnp.stack([e[k] for e in extras]) for k in extras[0]},
-            info={k: jnp.asarray(np.stack([i[k] for i in infos])) for k in infos[0]},
+            obs=np.stack(observations),
+            action=np.stack(actions),
+            reward=np.stack([s.reward for s in sim_steps]),
+            terminated=np.stack([s.terminated for s in sim_steps]),
+            truncated=np.stack([s.truncated for s in sim_steps]),
+            next_obs=np.stack([s.final_obs for s in sim_steps]),
+            extras={k: np.stack([e[k] for e in extras]) for k in extras[0]},
+            info={k: np.stack([s.info[k] for s in sim_steps]) for k in sim_steps[0].info},
         )
+        batch = jax.device_put(batch)  # the whole rollout goes to the device at once
         self.timers["stack_s"] += time.perf_counter() - t
         return LoopState(state.env_state, jnp.asarray(obs)), batch
