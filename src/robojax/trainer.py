@@ -268,7 +268,7 @@ class Trainer:
         logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
-        start_done, last_eval = done, None
+        start_done = done
         try:
             while done < total:
                 n = min(per_visit, total - done)
@@ -283,11 +283,12 @@ class Trainer:
                 record.update({f"train/{k}": v for k, v in metrics.items()})
                 if eval_every and (done // eval_every > (done - n) // eval_every) and done < total:
                     t = time.perf_counter()
-                    last_eval = self._evaluate(eval_fns, state, env_steps, logger)
+                    evaluation = self._evaluate(eval_fns, state, env_steps, logger)
                     timers["eval_s"] += time.perf_counter() - t
-                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in last_eval.items()
+                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in evaluation.items()
                                    if not isinstance(v, list)})
-                    logger.print(f"step {env_steps:,}: eval return {last_eval['eval_return_mean' if cfg.eval.deterministic else 'eval_stochastic_return_mean']:.2f}")
+                    headline = "eval_return_mean" if cfg.eval.deterministic else "eval_stochastic_return_mean"
+                    logger.print(f"step {env_steps:,}: eval return {evaluation[headline]:.2f}")
                 t = time.perf_counter()
                 logger.log(env_steps, record)
                 timers["log_s"] += time.perf_counter() - t
