@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from robojax.envs.gymnasium_suite import VIDEO_SIZE
+from robojax.envs.gymnasium_suite import VECTORIZATION, VIDEO_SIZE
 from robojax.envs.host import HostEnv, HostVectorEnv, convert_gymnasium_space
 from robojax.envs.spaces import Box
 from robojax.errors import EnvError
 
-VECTORIZATION = ("sync", "async")
 INSTALL_HINT = "pip install 'robojax[metaworld]' (in a virtualenv without Brax: MetaWorld pins mujoco==3.3.0)"
 
 
