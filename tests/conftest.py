@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import jax
+import numpy as np
 import pytest
 
 from robojax.config import CheckpointConfig, EvalConfig, LogConfig
@@ -15,6 +17,12 @@ def quiet(config, **overrides):
         "checkpoint": overrides.pop("checkpoint", CheckpointConfig(interval=0)),
     }
     return dataclasses.replace(config, **{**defaults, **overrides})
+
+
+def assert_trees_equal(a, b):
+    """Every leaf of two pytrees of the same structure is bit-identical."""
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
 @pytest.fixture

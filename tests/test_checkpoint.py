@@ -12,18 +12,13 @@ from robojax.config import CheckpointConfig, EnvConfig
 from robojax.errors import CheckpointError
 from robojax.trainer import load_run
 
-from conftest import quiet
+from conftest import assert_trees_equal, quiet
 
 SMALL = dict(total_steps=8 * 32 * 6, num_envs=8, rollout_length=32, log_interval=8 * 32)
 
 
 def small_agent(**overrides):
     return PPO(quiet(PPOConfig(), **{**SMALL, **overrides}), "gymnax/CartPole-v1")
-
-
-def assert_trees_equal(a, b):
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
 def test_round_trip_restores_everything(tmp_path):

@@ -21,11 +21,14 @@ def _unbatch(tree: Any) -> Any:
 
 
 def _batch(tree: Any) -> Any:
-    return jax.tree.map(lambda x: np.asarray(x)[None], tree)
+    return jax.tree.map(lambda x: x[None], tree)
 
 
 class HostChunk:
-    """``(state[1], n) -> (state[1], mean metrics[1])``: n x (collect in Python, jitted update)."""
+    """``(state[1], n) -> (state[1], metrics[1, n])``: n x (collect in Python, jitted update).
+
+    The trainer averages the metrics (NaN-aware) as it does the compiled chunk's.
+    """
 
     def __init__(self, agent: Agent):
         self.agent = agent
@@ -41,11 +44,7 @@ class HostChunk:
             single, metrics = self.update(single, batch)
             history.append(metrics)
         values = jax.device_get(history)
-        means = {}
-        for k in values[0]:
-            column = np.array([m[k] for m in values], np.float64)
-            means[k] = np.nanmean(column) if np.any(~np.isnan(column)) else np.nan
-        return jax.tree.map(lambda x: x[None], single), _batch(means)
+        return _batch(single), _batch({k: np.array([m[k] for m in values]) for k in values[0]})
 
 
 class HostEvaluator:
@@ -67,4 +66,4 @@ class HostEvaluator:
 def reset_host_loop(agent: Agent, state: Any, key: jax.Array) -> Any:
     """After a restore: simulators cannot be checkpointed, so restart their episodes."""
     single = _unbatch(state)
-    return jax.tree.map(lambda x: x[None], single.replace(loop=agent.loop.reset(key)))
+    return _batch(single.replace(loop=agent.loop.reset(key)))

@@ -64,7 +64,8 @@ def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
-def _nan_mean_over_seeds(metrics: dict[str, jax.Array]) -> dict[str, float]:
+def nan_mean(metrics: dict[str, Any]) -> dict[str, float]:
+    """Mean of each metric over all its entries (seeds, steps), ignoring NaN; NaN if all are."""
     out = {}
     for k, v in jax.device_get(metrics).items():
         v = np.asarray(v, np.float64)
@@ -274,7 +275,7 @@ class Trainer:
                 n = min(per_visit, total - done)
                 t = time.perf_counter()
                 state, metrics = chunk(state, jnp.int32(n))
-                metrics = _nan_mean_over_seeds(metrics)  # blocks until the chunk is done
+                metrics = nan_mean(metrics)  # blocks until the chunk is done
                 elapsed = time.perf_counter() - t
                 timers["train_s"] += elapsed
                 done += n

@@ -72,18 +72,18 @@ class PPO(Agent):
             step=jnp.zeros((), jnp.int32),
         )
 
-    def _normalize(self, state: PPOState, obs: jax.Array) -> jax.Array:
-        return state.obs_stats.normalize(obs) if self.config.normalize_obs else obs
+    def _normalize(self, obs_stats: RunningStats, obs: jax.Array) -> jax.Array:
+        return obs_stats.normalize(obs) if self.config.normalize_obs else obs
 
     def act(self, state: PPOState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
-        dist = self.actor.apply(state.params["actor"], self._normalize(state, obs))
+        dist = self.actor.apply(state.params["actor"], self._normalize(state.obs_stats, obs))
         raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
         return to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
 
     def _policy(self, params: tuple, obs: jax.Array, key: jax.Array):
         """Behaviour policy for the env loop: ``params = (network params, obs statistics)``."""
         net, obs_stats = params
-        obs = obs_stats.normalize(obs) if self.config.normalize_obs else obs
+        obs = self._normalize(obs_stats, obs)
         raw, log_prob = self.actor.apply(net["actor"], obs).sample_and_log_prob(seed=key)
         value = self.critic.apply(net["critic"], obs)
         env_action = to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
@@ -100,8 +100,8 @@ class PPO(Agent):
         cfg = self.config
         key, update_key = jax.random.split(state.key)
         params = state.params
-        obs = self._normalize(state, batch.obs)
-        next_value = self.critic.apply(params["critic"], self._normalize(state, batch.next_obs))
+        obs = self._normalize(state.obs_stats, batch.obs)
+        next_value = self.critic.apply(params["critic"], self._normalize(state.obs_stats, batch.next_obs))
         advantage, target = gae_advantages(
             batch.reward * cfg.reward_scale,
             batch.extras["value"],
