@@ -41,6 +41,25 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
 
+class _TimeToReturn(BaseCallback):
+    """Records every finished training episode (env steps, wall s since learn(), return) and
+    stops training once the mean return of the last ``window`` episodes reaches ``target``."""
+
+    def __init__(self, target: float, window: int = 5):
+        super().__init__()
+        self.target, self.window, self.episodes, self.reached = target, window, [], None
+        self.t0 = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "episode" in info:
+                self.episodes.append((self.num_timesteps, time.perf_counter() - self.t0, float(info["episode"]["r"])))
+                last = [r for _, _, r in self.episodes[-self.window:]]
+                if self.reached is None and len(last) == self.window and np.mean(last) >= self.target:
+                    self.reached = self.episodes[-1][:2]
+        return self.reached is None
+
+
 class _Clock(BaseCallback):
     def __init__(self, mark_at: int):
         super().__init__()
@@ -64,7 +83,12 @@ def main():
     p.add_argument("--library", choices=["sbx", "sb3"], default="sbx")
     p.add_argument("--algo", choices=["sac", "ppo"], default="sac")
     p.add_argument("--num-envs", type=int, default=1)
+    p.add_argument("--stop-at-return", type=float, default=None,
+                   help="SAC with the library's default hyper-parameters (learning_starts=100, ...) until the mean "
+                        "return of the last 5 training episodes reaches this; reports time_to_return_s")
     args = p.parse_args()
+    if args.stop_at_return is not None:
+        return time_to_return(args)
 
     if args.library == "sbx":
         import sbx as lib
@@ -121,6 +145,23 @@ def main():
     else:
         for k, v in out.items():
             print(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}")
+
+
+def time_to_return(args) -> None:
+    """Wall-clock (from the start of ``learn``, compilation included) to a training return."""
+    import sbx
+    import stable_baselines3
+
+    lib = sbx if args.library == "sbx" else stable_baselines3
+    model = lib.SAC("MlpPolicy", Monitor(gym.make(args.env)), seed=args.seed, verbose=0)
+    callback = _TimeToReturn(args.stop_at_return)
+    callback.t0 = time.perf_counter()
+    model.learn(total_timesteps=args.total_steps, callback=callback)
+    steps, wall = callback.reached if callback.reached else (None, None)
+    out = {"library": args.library, "version": importlib.metadata.version("sbx-rl" if args.library == "sbx" else
+           "stable_baselines3"), "env": args.env, "setting": "library defaults", "target": args.stop_at_return,
+           "steps_to_return": steps, "time_to_return_s": wall, "episodes": callback.episodes}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

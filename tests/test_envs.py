@@ -74,6 +74,17 @@ def test_autoreset_draws_fresh_initial_states():
     assert len({tuple(np.round(s, 6)) for s in starts}) == len(starts)
 
 
+def test_gymnax_step_key_split_only_for_random_dynamics():
+    cartpole, acrobot = make_env("gymnax/CartPole-v1"), make_env("gymnax/Acrobot-v1")
+    assert not cartpole.unwrapped._random_steps  # deterministic physics: no key split per step
+    assert acrobot.unwrapped._random_steps  # torque noise draws from the key
+    for env, splits in ((cartpole.unwrapped, False), (acrobot.unwrapped, True)):
+        state, _ = env.reset(jax.random.PRNGKey(0))
+        after, _ = jax.jit(env.step)(state, jnp.int32(1))
+        changed = not np.array_equal(jax.random.key_data(state.key), jax.random.key_data(after.key))
+        assert changed == splits
+
+
 def test_brax_adapter_and_backend_choice():
     env = make_env("brax/inverted_pendulum", backend="generalized", max_episode_steps=3)
     assert env.action_space.shape == (1,) and env.observation_space.shape == (4,)

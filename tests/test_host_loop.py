@@ -63,9 +63,14 @@ def test_host_loop_data_matches_jax_loop():
     env_state, ts = jax.vmap(env.reset)(jax.vmap(jax.random.PRNGKey)(jnp.arange(N) + seed))
     jax_state = jax_loop.reset(jax.random.PRNGKey(0)).replace(env_state=env_state, obs=ts.obs)
 
-    action = jnp.full((1,), 0.5)
-    _, h = host.rollout(host_state, constant_policy, action, jax.random.PRNGKey(1), T)
-    _, j = jax_loop.rollout(jax_state, constant_policy, action, jax.random.PRNGKey(1), T)
+    def noisy_policy(scale, obs, key):  # uses its key: both loops must hand out the same keys
+        a = scale * jax.random.uniform(key, (obs.shape[0], 1), minval=-1.0, maxval=1.0)
+        return a, a, {"zero": jnp.zeros(obs.shape[0])}
+
+    _, h, h_key = host.rollout(host_state, noisy_policy, jnp.float32(2.0), jax.random.PRNGKey(1), T)
+    _, j, j_key = jax_loop.rollout(jax_state, noisy_policy, jnp.float32(2.0), jax.random.PRNGKey(1), T)
+    np.testing.assert_array_equal(jax.random.key_data(h_key), jax.random.key_data(j_key))
+    assert np.unique(np.asarray(h.action)).size == T * N  # a fresh key every step and env
     for field in ("obs", "action", "reward", "terminated", "truncated", "next_obs"):
         a, b = np.asarray(getattr(h, field)), np.asarray(getattr(j, field))
         assert a.shape == b.shape and a.dtype == b.dtype, field
@@ -82,7 +87,7 @@ def test_gymnasium_truncation_final_obs_and_seeds():
     loop = HostLoop(env, 4)
     state = loop.reset(jax.random.PRNGKey(0))
     assert len({tuple(np.round(o, 6)) for o in np.asarray(state.obs)}) == 4  # per-env seeds
-    state, batch = loop.rollout(state, constant_policy, jnp.zeros(1), jax.random.PRNGKey(1), 12)
+    state, batch, _ = loop.rollout(state, constant_policy, jnp.zeros(1), jax.random.PRNGKey(1), 12)
     assert batch.obs.shape == (12, 4, 3) and batch.reward.shape == (12, 4)
     trunc = np.asarray(batch.truncated)
     assert trunc[4].all() and trunc[9].all() and trunc.sum() == 8 and not np.asarray(batch.terminated).any()
@@ -95,7 +100,7 @@ def test_gymnasium_truncation_final_obs_and_seeds():
 def test_termination_is_not_truncation():
     loop = HostLoop(make_env("gymnasium/CartPole-v1"), 2)
     state = loop.reset(jax.random.PRNGKey(0))
-    _, batch = loop.rollout(state, constant_policy, jnp.int32(1), jax.random.PRNGKey(1), 40)
+    _, batch, _ = loop.rollout(state, constant_policy, jnp.int32(1), jax.random.PRNGKey(1), 40)
     term = np.asarray(batch.terminated)
     assert term.any() and not np.asarray(batch.truncated).any()
     t, n = np.argwhere(term)[0]

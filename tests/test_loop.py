@@ -19,7 +19,7 @@ def test_rollout_layout_and_final_obs():
     loop = JaxLoop(env, num_envs=3)
     state = loop.reset(jax.random.PRNGKey(0))
     T = 16
-    state, batch = jax.jit(lambda s, k: loop.rollout(s, constant_policy, jnp.zeros(1), k, T))(state, jax.random.PRNGKey(1))
+    state, batch, _ = jax.jit(lambda s, k: loop.rollout(s, constant_policy, jnp.zeros(1), k, T))(state, jax.random.PRNGKey(1))
     assert batch.obs.shape == (T, 3, 3) and batch.next_obs.shape == (T, 3, 3)
     assert batch.action.shape == (T, 3, 1) and batch.reward.shape == (T, 3)
     assert batch.extras["zero"].shape == (T, 3)
@@ -44,5 +44,5 @@ def test_parallel_envs_start_from_different_states():
 def test_episode_metrics_nan_without_episode_end():
     loop = JaxLoop(make_env("gymnax/Pendulum-v1"), num_envs=2)
     state = loop.reset(jax.random.PRNGKey(0))
-    _, batch = loop.rollout(state, constant_policy, jnp.zeros(1), jax.random.PRNGKey(1), 5)
+    _, batch, _ = loop.rollout(state, constant_policy, jnp.zeros(1), jax.random.PRNGKey(1), 5)
     assert np.isnan(float(episode_metrics(batch)["episode_return"]))

@@ -1,9 +1,10 @@
 """GAE and TD targets against a plain NumPy reference, with terminations and truncations."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from robojax.returns import gae_advantages, td_target
+from robojax.returns import gae_advantages, next_state_values, td_target
 
 
 def gae_reference(reward, value, next_value, terminated, truncated, gamma, lam):
@@ -56,3 +57,26 @@ def test_truncation_bootstraps_and_termination_does_not():
     next_value = jnp.array([10.0, 10.0])
     terminated = jnp.array([True, False])
     np.testing.assert_allclose(td_target(reward, next_value, terminated, 0.9), [1.0, 10.0])
+
+
+def test_next_state_values_reuse_rollout_values():
+    """Only truncated and last steps are re-evaluated; the result equals evaluating every next_obs."""
+    T, N = 12, 3
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(T + 1, N, 2)).astype(np.float32)  # obs[t + 1] is next_obs[t] within episodes
+    truncated = np.zeros((T, N), bool)
+    truncated[[4, 9], 0] = True
+    truncated[7, 2] = True
+    next_obs = obs[1:].copy()
+    next_obs[truncated] = rng.normal(size=(truncated.sum(), 2))  # true final observations
+    value_fn = lambda o: jnp.sin(o).sum(-1) * 3.0  # noqa: E731
+    value = value_fn(jnp.asarray(obs[:-1]))
+    expected = value_fn(jnp.asarray(next_obs))
+    for bound in (None, 2, 3, 1):  # 1 < the 2 truncations of env 0: falls back to evaluating all
+        got = jax.jit(lambda v, o, t: next_state_values(value_fn, v, o, t, bound))(value, next_obs, truncated)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=f"bound={bound}")
+    # The bound is used: with bound 2 the value function sees 2 x N final obs plus the last step's.
+    seen = []
+    counting = lambda o: (seen.append(o.shape), value_fn(o))[1]  # noqa: E731
+    jax.eval_shape(lambda: next_state_values(counting, value, jnp.asarray(next_obs), jnp.asarray(truncated), 2))
+    assert (2, N, 2) in seen and (N, 2) in seen

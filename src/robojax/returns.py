@@ -7,6 +7,8 @@ new episode, so advantages never flow across an episode boundary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -42,3 +44,38 @@ def gae_advantages(
 
     _, advantages = jax.lax.scan(backward, jnp.zeros_like(delta[0]), (delta, episode_ends), reverse=True)
     return advantages, advantages + value
+
+
+def next_state_values(
+    value_fn: Callable[[jax.Array], jax.Array],
+    value: jax.Array,
+    next_obs: jax.Array,
+    truncated: jax.Array,
+    max_truncations: int | None,
+) -> jax.Array:
+    """``V(next_obs[t])`` for a ``(T, N)`` rollout, reusing the rollout's own values.
+
+    Within an episode ``next_obs[t]`` is ``obs[t + 1]``, whose value ``value[t + 1]`` the rollout
+    already computed (same parameters); after a termination the next value is multiplied by
+    zero anyway. New forward passes are needed only for the last step and for truncated steps
+    (value of the true final observation). ``max_truncations`` bounds the truncations of one
+    env within the rollout (``ceil(T / time limit)``): only that many final observations per
+    env go through ``value_fn``. If more occur, or the bound is unknown (``None``), every
+    ``next_obs`` is evaluated, which gives the same result.
+    """
+    shifted = jnp.concatenate([value[1:], value_fn(next_obs[-1])[None]], axis=0)
+
+    def evaluate_all() -> jax.Array:
+        return jnp.where(truncated, value_fn(next_obs), shifted)
+
+    if max_truncations is None:
+        return evaluate_all()
+    k = min(int(max_truncations), value.shape[0])
+    # Per env: the time indices of its truncated steps first (ascending), then the others.
+    t_idx = jnp.argsort(~truncated, axis=0, stable=True)[:k]  # (k, N), distinct per env
+    env_idx = jnp.arange(value.shape[1])[None, :]
+    final_values = value_fn(next_obs[t_idx, env_idx])
+    selected = jnp.where(truncated[t_idx, env_idx], final_values, shifted[t_idx, env_idx])
+    within_bound = shifted.at[t_idx, env_idx].set(selected)
+    overflow = jnp.max(jnp.sum(truncated, axis=0)) > k
+    return jax.lax.cond(overflow, evaluate_all, lambda: within_bound)

@@ -27,7 +27,7 @@ from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state
 from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
-from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
+from robojax.host_runner import HostChunk, HostEvaluator, pack_metrics, reset_host_loop
 from robojax.loggers import RunLogger
 from robojax.video import record_episode, write_mp4
 
@@ -154,20 +154,20 @@ class Trainer:
         agent = self.agent
 
         def one_seed(state, n):
-            metric_shapes = jax.eval_shape(agent.train_step, state)[1]
-            zeros = {k: jnp.zeros(s.shape, jnp.float32) for k, s in metric_shapes.items()}
+            names = sorted(jax.eval_shape(agent.train_step, state)[1])  # scalar metrics
 
             def body(_, carry):
+                # NaN-aware running sums, packed in one vector (one loop-carried buffer, not dozens).
                 state, sums, counts = carry
                 state, metrics = agent.train_step(state)
-                valid = {k: ~jnp.isnan(v) for k, v in metrics.items()}
-                sums = {k: sums[k] + jnp.where(valid[k], metrics[k], 0.0) for k in sums}
-                counts = {k: counts[k] + valid[k] for k in counts}
-                return state, sums, counts
+                values = pack_metrics(metrics)[1]
+                valid = ~jnp.isnan(values)
+                return state, sums + jnp.where(valid, values, 0.0), counts + valid
 
+            zeros = jnp.zeros(len(names), jnp.float32)
             state, sums, counts = jax.lax.fori_loop(0, n, body, (state, zeros, zeros))
-            means = {k: jnp.where(counts[k] > 0, sums[k] / jnp.maximum(counts[k], 1), jnp.nan) for k in sums}
-            return state, means
+            means = jnp.where(counts > 0, sums / jnp.maximum(counts, 1), jnp.nan)
+            return state, {k: means[i] for i, k in enumerate(names)}
 
         return jax.jit(map_seeds(one_seed, self.config.num_seeds, in_axes=(0, None)))
 

@@ -18,14 +18,17 @@ import jax
 from robojax.config import BaseConfig, EnvConfig
 from robojax.envs import Env, HostEnv, make_env
 from robojax.errors import ConfigError
-from robojax.loops import HostLoop, JaxLoop, Transition
+from robojax.loops import HostLoop, JaxLoop, PolicyOutputs, Transition
 
 if TYPE_CHECKING:
     from robojax.trainer import TrainResult
 
 
 class Agent(abc.ABC):
-    """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``collect``, ``update`` and ``act``."""
+    """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``behaviour``, ``update`` and ``act``.
+
+    Train states are flax struct dataclasses with (at least) a ``loop`` and a ``key`` field.
+    """
 
     #: Name used on the command line and in run directories.
     name: ClassVar[str]
@@ -54,12 +57,27 @@ class Agent(abc.ABC):
     def init(self, key: jax.Array) -> Any:
         """The initial train state of one seed (a pytree with the loop state in a ``loop`` field)."""
 
+    @property
     @abc.abstractmethod
-    def collect(self, state: Any) -> tuple[Any, Transition]:
-        """Step the env loop; returns the state (new loop state and RNG) and ``(T, N, ...)`` data.
+    def rollout_length(self) -> int:
+        """Env steps per env that one ``collect`` takes (``T`` of its ``(T, N, ...)`` data)."""
 
-        Jittable on a ``JaxLoop``; on a ``HostLoop`` it runs in Python with a jitted policy.
+    @abc.abstractmethod
+    def behaviour(self, state: Any, obs: jax.Array, key: jax.Array) -> PolicyOutputs:
+        """The policy that collects data (a ``PolicyFn`` whose params are the whole train state)."""
+
+    def collect(self, state: Any, first: PolicyOutputs | None = None) -> tuple[Any, Transition]:
+        """Step the env loop ``rollout_length`` times with ``behaviour``; returns the state (new loop
+        state and RNG key) and ``(T, N, ...)`` data.
+
+        Jittable on a ``JaxLoop``; on a ``HostLoop`` it runs in Python, one jitted policy call per
+        step and no other device work (the update takes the NumPy data as it is). ``first``: see
+        ``HostLoop.rollout``.
         """
+        loop_state, batch, key = self.loop.rollout(
+            state.loop, self.behaviour, state, state.key, self.rollout_length, first=first
+        )
+        return state.replace(loop=loop_state, key=key), batch
 
     @abc.abstractmethod
     def update(self, state: Any, batch: Transition) -> tuple[Any, dict[str, jax.Array]]:
@@ -82,9 +100,9 @@ class Agent(abc.ABC):
         return view
 
     @property
-    @abc.abstractmethod
     def steps_per_train_step(self) -> int:
         """Env steps (summed over the parallel envs) that one ``train_step`` collects."""
+        return self.config.num_envs * self.rollout_length
 
     @property
     def num_train_steps(self) -> int:

@@ -4,8 +4,17 @@
 host with a jitted policy. Both produce the same ``Transition`` fields and layout.
 """
 
-from robojax.loops.core import LoopState, PolicyFn, Transition, episode_metrics
+from robojax.loops.core import LoopState, PolicyFn, PolicyOutputs, Transition, episode_metrics, policy_step
 from robojax.loops.host_loop import HostLoop
 from robojax.loops.jax_loop import JaxLoop
 
-__all__ = ["HostLoop", "JaxLoop", "LoopState", "PolicyFn", "Transition", "episode_metrics"]
+__all__ = [
+    "HostLoop",
+    "JaxLoop",
+    "LoopState",
+    "PolicyFn",
+    "PolicyOutputs",
+    "Transition",
+    "episode_metrics",
+    "policy_step",
+]

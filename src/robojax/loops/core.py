@@ -16,6 +16,19 @@ from flax import struct
 PolicyFn = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, jax.Array, dict[str, jax.Array]]]
 
 
+PolicyOutputs = tuple[jax.Array, jax.Array, dict[str, jax.Array]]
+
+
+def policy_step(policy: PolicyFn, params: Any, obs: jax.Array, key: jax.Array) -> tuple[jax.Array, PolicyOutputs]:
+    """One policy call of an env loop: ``key`` splits into the policy's key and the next step's.
+
+    Both loops (and the host trainer's fused update) step keys this way, so they hand the
+    policy the same keys.
+    """
+    key, sub = jax.random.split(key)
+    return key, policy(params, obs, sub)
+
+
 @struct.dataclass
 class LoopState:
     """Batched env state (a placeholder for host simulators) and the next observation."""

@@ -10,7 +10,7 @@ from typing import Any
 import jax
 
 from robojax.envs.core import Env
-from robojax.loops.core import LoopState, PolicyFn, Transition
+from robojax.loops.core import LoopState, PolicyFn, PolicyOutputs, Transition, policy_step
 
 
 class JaxLoop:
@@ -27,8 +27,11 @@ class JaxLoop:
         env_state, ts = jax.vmap(self.env.reset)(jax.random.split(key, self.num_envs))
         return LoopState(env_state, ts.obs)
 
-    def step(self, state: LoopState, policy: PolicyFn, params: Any, key: jax.Array) -> tuple[LoopState, Transition]:
-        env_action, action, extras = policy(params, state.obs, key)
+    def step(
+        self, state: LoopState, policy: PolicyFn, params: Any, key: jax.Array
+    ) -> tuple[LoopState, Transition, jax.Array]:
+        """One step of every env; returns the new state, the transitions and the next key."""
+        key, (env_action, action, extras) = policy_step(policy, params, state.obs, key)
         env_state, ts = jax.vmap(self.env.step)(state.env_state, env_action)
         transition = Transition(
             obs=state.obs,
@@ -40,14 +43,29 @@ class JaxLoop:
             extras=extras,
             info=ts.info,
         )
-        return LoopState(env_state, ts.obs), transition
+        return LoopState(env_state, ts.obs), transition, key
 
     def rollout(
-        self, state: LoopState, policy: PolicyFn, params: Any, key: jax.Array, num_steps: int
-    ) -> tuple[LoopState, Transition]:
-        """``num_steps`` steps of all envs; returns the final state and ``(T, N, ...)`` data."""
+        self,
+        state: LoopState,
+        policy: PolicyFn,
+        params: Any,
+        key: jax.Array,
+        num_steps: int,
+        first: PolicyOutputs | None = None,
+    ) -> tuple[LoopState, Transition, jax.Array]:
+        """``num_steps`` steps of all envs; returns the final state, ``(T, N, ...)`` data and the next key.
 
-        def body(carry: LoopState, step_key: jax.Array) -> tuple[LoopState, Transition]:
-            return self.step(carry, policy, params, step_key)
+        Each step splits ``key`` into the policy's key and the next step's (``policy_step``).
+        ``first`` (precomputed policy outputs, a host-loop optimisation) is not supported here.
+        """
+        if first is not None:
+            raise NotImplementedError("JaxLoop.rollout computes every policy step itself; pass first=None")
 
-        return jax.lax.scan(body, state, jax.random.split(key, num_steps))
+        def body(carry: tuple[LoopState, jax.Array], _) -> tuple[tuple[LoopState, jax.Array], Transition]:
+            loop_state, key = carry
+            loop_state, transition, key = self.step(loop_state, policy, params, key)
+            return (loop_state, key), transition
+
+        (state, key), batch = jax.lax.scan(body, (state, key), None, length=num_steps)
+        return state, batch, key

@@ -18,7 +18,7 @@ from robojax.envs import Env, HostEnv
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.normalization import RunningStats
 from robojax.policies import deterministic_action, to_env_action
-from robojax.returns import gae_advantages
+from robojax.returns import gae_advantages, next_state_values
 
 
 @struct.dataclass
@@ -56,8 +56,8 @@ class PPO(Agent):
         )
 
     @property
-    def steps_per_train_step(self) -> int:
-        return self.config.num_envs * self.config.rollout_length
+    def rollout_length(self) -> int:
+        return self.config.rollout_length
 
     def init(self, key: jax.Array) -> PPOState:
         actor_key, critic_key, env_key, key = jax.random.split(key, 4)
@@ -80,28 +80,27 @@ class PPO(Agent):
         raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
         return to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
 
-    def _policy(self, params: tuple, obs: jax.Array, key: jax.Array):
-        """Behaviour policy for the env loop: ``params = (network params, obs statistics)``."""
-        net, obs_stats = params
-        obs = self._normalize(obs_stats, obs)
-        raw, log_prob = self.actor.apply(net["actor"], obs).sample_and_log_prob(seed=key)
-        value = self.critic.apply(net["critic"], obs)
+    def behaviour(self, state: PPOState, obs: jax.Array, key: jax.Array):
+        """Sample from the current policy; the stored action is the raw (pre-clip/squash) sample."""
+        obs = self._normalize(state.obs_stats, obs)
+        raw, log_prob = self.actor.apply(state.params["actor"], obs).sample_and_log_prob(seed=key)
+        value = self.critic.apply(state.params["critic"], obs)
         env_action = to_env_action(raw, self.env.action_space, self.config.policy.action_bounds)
         return env_action, raw, {"log_prob": log_prob, "value": value}
-
-    def collect(self, state: PPOState) -> tuple[PPOState, Transition]:
-        key, rollout_key = jax.random.split(state.key)
-        loop_state, batch = self.loop.rollout(
-            state.loop, self._policy, (state.params, state.obs_stats), rollout_key, self.config.rollout_length
-        )
-        return state.replace(loop=loop_state, key=key), batch
 
     def update(self, state: PPOState, batch: Transition) -> tuple[PPOState, dict[str, jax.Array]]:
         cfg = self.config
         key, update_key = jax.random.split(state.key)
         params = state.params
         obs = self._normalize(state.obs_stats, batch.obs)
-        next_value = self.critic.apply(params["critic"], self._normalize(state.obs_stats, batch.next_obs))
+        limit = self.env.max_episode_steps  # at most ceil(T / limit) truncations per env
+        next_value = next_state_values(
+            lambda o: self.critic.apply(params["critic"], self._normalize(state.obs_stats, o)),
+            batch.extras["value"],
+            batch.next_obs,
+            batch.truncated,
+            None if limit is None else -(-cfg.rollout_length // limit),
+        )
         advantage, target = gae_advantages(
             batch.reward * cfg.reward_scale,
             batch.extras["value"],
@@ -140,7 +139,7 @@ class PPO(Agent):
             params, opt_state = carry
             grads, stats = grad_fn(params, self.actor.apply, self.critic.apply, **mb, config=cfg)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
-            stats["grad_norm"] = optax.global_norm(grads)
+            stats["grad_norm"] = optax.tree.norm(grads)
             return (optax.apply_updates(params, updates), opt_state), stats
 
         def epoch(carry, k):

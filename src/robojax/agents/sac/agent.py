@@ -73,9 +73,7 @@ class SAC(Agent):
         # saved buffer, the restored policy refills it before updates continue).
         self.learning_starts = max(1, min(config.num_seed_steps, config.buffer_size))
 
-    @property
-    def steps_per_train_step(self) -> int:
-        return self.config.num_envs
+    rollout_length = 1  # one step of every env, then the updates
 
     # -- state -------------------------------------------------------------------------------
 
@@ -87,7 +85,9 @@ class SAC(Agent):
         params = {
             "actor": self.actor.init(actor_key, obs),
             "critic": critic_params,
-            "target_critic": critic_params,
+            # A copy, not the same arrays: a jitted update that donates the state must not
+            # see one buffer twice.
+            "target_critic": jax.tree.map(jnp.copy, critic_params),
             "log_alpha": jnp.asarray(np.log(self.config.init_alpha), jnp.float32),
         }
         opt_state = {
@@ -124,20 +124,14 @@ class SAC(Agent):
 
     # -- training ----------------------------------------------------------------------------
 
-    def _policy(self, params: tuple, obs: jax.Array, key: jax.Array):
-        """Behaviour policy: ``params = (actor params, warm-up flag)``; uniform actions in warm-up."""
-        actor_params, warmup = params
+    def behaviour(self, state: SACState, obs: jax.Array, key: jax.Array):
+        """Sample from the current policy, or uniformly during the first ``num_seed_steps`` env steps."""
         sample_key, uniform_key = jax.random.split(key)
-        unit = jnp.tanh(self.actor.apply(actor_params, obs).sample(seed=sample_key))
+        unit = jnp.tanh(self.actor.apply(state.params["actor"], obs).sample(seed=sample_key))
         uniform = jax.random.uniform(uniform_key, unit.shape, unit.dtype, -1.0, 1.0)
+        warmup = state.step * self.config.num_envs < self.config.num_seed_steps
         unit = jnp.where(warmup, uniform, unit)
         return scale_unit_action(unit, self.env.action_space), unit, {}
-
-    def collect(self, state: SACState) -> tuple[SACState, Transition]:
-        key, rollout_key = jax.random.split(state.key)
-        warmup = state.step * self.config.num_envs < self.config.num_seed_steps
-        loop_state, batch = self.loop.rollout(state.loop, self._policy, (state.params["actor"], warmup), rollout_key, 1)
-        return state.replace(loop=loop_state, key=key), batch
 
     def update(self, state: SACState, batch: Transition) -> tuple[SACState, dict[str, jax.Array]]:
         cfg = self.config
