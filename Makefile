@@ -50,6 +50,7 @@ bench: setup peers
 	$(BIN)/python benchmarks/sac_pendulum.py --fast
 	$(BIN)/python benchmarks/sac_brax_scaling.py
 	$(BIN)/python benchmarks/halfcheetah.py --peer-python .venv-sb3/bin/python
+	$(BIN)/python benchmarks/halfcheetah_time_to_return.py --peer-python .venv-sb3/bin/python
 
 clean:
 	rm -rf $(VENV) .venv-rejax .venv-sb3 .venv-metaworld runs
