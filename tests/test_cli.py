@@ -68,7 +68,9 @@ def test_train_eval_and_corrupt_checkpoint(tmp_path):
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes(tmp_path):
     run = tmp_path / "run"
-    args = ["train", "ppo", "--run-dir", str(run), "total_steps=150000", "logging.interval=2048", *QUIET]
+    # 256x256 networks: slow enough (several seconds) that the interrupt lands mid-run.
+    args = ["train", "ppo", "--run-dir", str(run), "total_steps=300000", "logging.interval=2048",
+            "network.hidden_sizes=[256,256]", *QUIET]
     proc = subprocess.Popen([sys.executable, "-m", "robojax.cli", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -81,9 +83,9 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes(tmp_path):
     saved = list((run / "checkpoints").iterdir())
     assert len(saved) == 1
     interrupted_at = int(saved[0].stem.split("_")[1])
-    assert 0 < interrupted_at < 150_000
+    assert 0 < interrupted_at < 300_000
     proc = robojax("train", "ppo", "--resume", str(run))
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1])["env_steps"] >= 150_000
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["env_steps"] >= 300_000
     steps = [json.loads(line)["env_steps"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert steps == sorted(steps) and steps[-1] >= 150_000
+    assert steps == sorted(steps) and steps[-1] >= 300_000

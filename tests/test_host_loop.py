@@ -12,8 +12,9 @@ from robojax.agents.ppo import PPO, PPOConfig
 from robojax.envs import HostEnv, HostVectorEnv, make_env
 from robojax.errors import ConfigError, EnvError
 from robojax.loops import HostLoop, JaxLoop
+from robojax.models import NetworkConfig
 
-from conftest import quiet
+from conftest import assert_trees_equal, quiet
 from test_loop import constant_policy
 
 
@@ -143,3 +144,25 @@ def test_sac_improves_on_gymnasium_pendulum_through_the_host_loop(tmp_path):
     config = quiet(config, log_interval=1000)
     result = SAC(config, "gymnasium/Pendulum-v1").train(run_dir=tmp_path)
     assert result.summary["eval_return_mean"] > -600  # random: about -1200 to -1500
+
+
+def test_host_chunk_fusion_matches_collect_then_update():
+    """The host chunk's fused 'update + next action' call gives the plain collect/update result."""
+    from robojax.agents.sac import SAC, SACConfig
+    from robojax.host_runner import HostChunk
+
+    config = SACConfig(num_envs=2, num_seed_steps=4, batch_size=8, buffer_size=64, network=NetworkConfig(hidden_sizes=(16,)))
+    states, params = [], []
+    for fused in (True, False):
+        agent = SAC(config, "gymnasium/Pendulum-v1")
+        state = agent.init(jax.random.PRNGKey(3))
+        if fused:
+            state = jax.tree.map(lambda x: x[0], HostChunk(agent)(jax.tree.map(lambda x: x[None], state), 10)[0])
+        else:
+            update = jax.jit(agent.update)
+            for _ in range(10):
+                state, _ = update(*agent.collect(state))
+        states.append(state)
+        params.append(state.params)
+    assert_trees_equal(params[0], params[1])
+    assert_trees_equal(states[0].buffer, states[1].buffer)
