@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -37,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's pre-emption, ``kill``): handled like Ctrl-C, checkpoint first."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def _train(args: argparse.Namespace) -> int:
     from robojax.agents import AGENTS
     from robojax.config import load_yaml, merge, parse_overrides, split_experiment
@@ -64,10 +73,13 @@ def _train(args: argparse.Namespace) -> int:
     env_config, config = split_experiment(agent_cls.config_cls, experiment)
     agent = agent_cls(config, env_config)
     print(yaml.safe_dump(_resolved(agent), sort_keys=False), end="", flush=True)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         result = agent.train(run_dir=run_dir, resume=bool(args.resume))
-    except KeyboardInterrupt:  # the trainer has saved a checkpoint and said where
-        return 130
+    except KeyboardInterrupt as stop:  # the trainer has saved a checkpoint and said where
+        return 128 + signal.SIGTERM if isinstance(stop, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(json.dumps({k: v for k, v in result.summary.items() if not isinstance(v, list)}))
     return 0
 
