@@ -72,11 +72,13 @@ def test_next_state_values_reuse_rollout_values():
     value_fn = lambda o: jnp.sin(o).sum(-1) * 3.0  # noqa: E731
     value = value_fn(jnp.asarray(obs[:-1]))
     expected = value_fn(jnp.asarray(next_obs))
-    for bound in (None, 2, 3, 1):  # 1 < the 2 truncations of env 0: falls back to evaluating all
-        got = jax.jit(lambda v, o, t: next_state_values(value_fn, v, o, t, bound))(value, next_obs, truncated)
-        np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=f"bound={bound}")
-    # The bound is used: with bound 2 the value function sees 2 x N final obs plus the last step's.
+    # Time limits 6, 4, 12 bound the truncations per env by ceil(12 / limit) = 2, 3, 1; with 1
+    # (fewer than env 0's 2 truncations) it falls back to evaluating all.
+    for limit in (None, 6, 4, 12):
+        got = jax.jit(lambda v, o, t: next_state_values(value_fn, v, o, t, limit))(value, next_obs, truncated)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=f"time_limit={limit}")
+    # The bound is used: with a bound of 2 the value function sees 2 x N final obs plus the last step's.
     seen = []
     counting = lambda o: (seen.append(o.shape), value_fn(o))[1]  # noqa: E731
-    jax.eval_shape(lambda: next_state_values(counting, value, jnp.asarray(next_obs), jnp.asarray(truncated), 2))
+    jax.eval_shape(lambda: next_state_values(counting, value, jnp.asarray(next_obs), jnp.asarray(truncated), 6))
     assert (2, N, 2) in seen and (N, 2) in seen

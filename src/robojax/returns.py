@@ -51,26 +51,27 @@ def next_state_values(
     value: jax.Array,
     next_obs: jax.Array,
     truncated: jax.Array,
-    max_truncations: int | None,
+    time_limit: int | None,
 ) -> jax.Array:
     """``V(next_obs[t])`` for a ``(T, N)`` rollout, reusing the rollout's own values.
 
     Within an episode ``next_obs[t]`` is ``obs[t + 1]``, whose value ``value[t + 1]`` the rollout
     already computed (same parameters); after a termination the next value is multiplied by
     zero anyway. New forward passes are needed only for the last step and for truncated steps
-    (value of the true final observation). ``max_truncations`` bounds the truncations of one
-    env within the rollout (``ceil(T / time limit)``): only that many final observations per
-    env go through ``value_fn``. If more occur, or the bound is unknown (``None``), every
-    ``next_obs`` is evaluated, which gives the same result.
+    (value of the true final observation). With episodes truncated after ``time_limit`` steps,
+    one env truncates at most ``ceil(T / time_limit)`` times in the rollout: only that many
+    final observations per env go through ``value_fn``. If more occur (an env truncating for
+    another reason), or the limit is unknown (``None``), every ``next_obs`` is evaluated, which
+    gives the same result.
     """
     shifted = jnp.concatenate([value[1:], value_fn(next_obs[-1])[None]], axis=0)
 
     def evaluate_all() -> jax.Array:
         return jnp.where(truncated, value_fn(next_obs), shifted)
 
-    if max_truncations is None:
+    if time_limit is None:
         return evaluate_all()
-    k = min(int(max_truncations), value.shape[0])
+    k = -(-value.shape[0] // int(time_limit))  # ceil(T / time_limit) <= T
     # Per env: the time indices of its truncated steps first (ascending), then the others.
     t_idx = jnp.argsort(~truncated, axis=0, stable=True)[:k]  # (k, N), distinct per env
     env_idx = jnp.arange(value.shape[1])[None, :]

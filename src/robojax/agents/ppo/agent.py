@@ -93,13 +93,12 @@ class PPO(Agent):
         key, update_key = jax.random.split(state.key)
         params = state.params
         obs = self._normalize(state.obs_stats, batch.obs)
-        limit = self.env.max_episode_steps  # at most ceil(T / limit) truncations per env
         next_value = next_state_values(
             lambda o: self.critic.apply(params["critic"], self._normalize(state.obs_stats, o)),
             batch.extras["value"],
             batch.next_obs,
             batch.truncated,
-            None if limit is None else -(-cfg.rollout_length // limit),
+            self.env.max_episode_steps,
         )
         advantage, target = gae_advantages(
             batch.reward * cfg.reward_scale,
