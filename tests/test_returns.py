@@ -77,6 +77,12 @@ def test_next_state_values_reuse_rollout_values():
     for limit in (None, 6, 4, 12):
         got = jax.jit(lambda v, o, t: next_state_values(value_fn, v, o, t, limit))(value, next_obs, truncated)
         np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=f"time_limit={limit}")
+    # At most one truncation per env (the bound of 1 holds: no fallback), env 1 has none.
+    once = truncated.copy()
+    once[9, 0] = False
+    expected_once = jnp.where(once, value_fn(jnp.asarray(next_obs)), value_fn(jnp.asarray(obs[1:])))
+    got = jax.jit(lambda v, o, t: next_state_values(value_fn, v, o, t, 12))(value, next_obs, once)
+    np.testing.assert_allclose(got, expected_once, rtol=1e-6)
     # The bound is used: with a bound of 2 the value function sees 2 x N final obs plus the last step's.
     seen = []
     counting = lambda o: (seen.append(o.shape), value_fn(o))[1]  # noqa: E731

@@ -16,12 +16,7 @@ import numpy as np
 from robojax.agents.base import Agent
 from robojax.evaluation import evaluate_host
 from robojax.loops import PolicyOutputs, policy_step
-
-
-def pack_metrics(metrics: dict[str, jax.Array]) -> tuple[list[str], jax.Array]:
-    """Scalar metrics as ``(sorted names, one float32 vector)``: one buffer to carry or fetch."""
-    names = sorted(metrics)
-    return names, jnp.stack([jnp.asarray(metrics[k], jnp.float32) for k in names])
+from robojax.metrics import pack_metrics
 
 
 def _unbatch(tree: Any) -> Any:

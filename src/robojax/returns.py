@@ -73,7 +73,10 @@ def next_state_values(
         return evaluate_all()
     k = -(-value.shape[0] // int(time_limit))  # ceil(T / time_limit) <= T
     # Per env: the time indices of its truncated steps first (ascending), then the others.
-    t_idx = jnp.argsort(~truncated, axis=0, stable=True)[:k]  # (k, N), distinct per env
+    if k == 1:  # T <= time_limit, the usual case: the first truncated step, found without a sort
+        t_idx = jnp.argmax(truncated, axis=0)[None]
+    else:
+        t_idx = jnp.argsort(~truncated, axis=0, stable=True)[:k]  # (k, N), distinct per env
     env_idx = jnp.arange(value.shape[1])[None, :]
     final_values = value_fn(next_obs[t_idx, env_idx])
     selected = jnp.where(truncated[t_idx, env_idx], final_values, shifted[t_idx, env_idx])

@@ -27,7 +27,8 @@ from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state
 from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
-from robojax.host_runner import HostChunk, HostEvaluator, pack_metrics, reset_host_loop
+from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
+from robojax.metrics import pack_metrics
 from robojax.loggers import RunLogger
 from robojax.video import record_episode, write_mp4
 
