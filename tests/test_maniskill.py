@@ -2,6 +2,7 @@
 ManiSkill's batched torch outputs and auto-reset conventions to ``HostStep``, checked against a
 fake ManiSkill vector env, and the errors for a missing package or GPU."""
 
+import os
 import sys
 import types
 
@@ -229,3 +230,16 @@ def test_missing_maniskill_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mani_skill", None)
     with pytest.raises(EnvError, match=r"pip install 'robojax\[maniskill\]'"):
         make_env("maniskill/PickCube-v1")
+
+
+def test_asset_downloads_do_not_prompt_on_stdin(monkeypatch):
+    """ManiSkill's download prompt would hang a training run: the adapter turns it off, unless the user set it."""
+    monkeypatch.delenv("MS_SKIP_ASSET_DOWNLOAD_PROMPT", raising=False)
+    monkeypatch.setitem(sys.modules, "mani_skill", None)  # the import fails after the variable is set
+    with pytest.raises(EnvError):
+        ms._import_maniskill()
+    assert os.environ["MS_SKIP_ASSET_DOWNLOAD_PROMPT"] == "1"
+    monkeypatch.setenv("MS_SKIP_ASSET_DOWNLOAD_PROMPT", "0")
+    with pytest.raises(EnvError):
+        ms._import_maniskill()
+    assert os.environ["MS_SKIP_ASSET_DOWNLOAD_PROMPT"] == "0"

@@ -8,6 +8,7 @@ Install: ``pip install 'robojax[maniskill]'`` (install a torch build for your CU
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,10 @@ _DEVICE_ERRORS = (
 
 
 def _import_maniskill():
+    # Tasks with external assets ask on stdin before downloading them, which would hang a
+    # training run (or die on EOF in a batch job): download without asking unless the user
+    # set the variable. Without network the download then fails with ManiSkill's own error.
+    os.environ.setdefault("MS_SKIP_ASSET_DOWNLOAD_PROMPT", "1")
     try:
         import gymnasium
         import mani_skill.envs  # noqa: F401  (registers the tasks with Gymnasium)
