@@ -6,7 +6,7 @@ import pytest
 from robojax.minibatches import permutation, shuffled_minibatches
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 512, 1000, 70_000])
+@pytest.mark.parametrize("n", [1, 2, 7, 512, 1000, 70_000, 2**20 + 3])
 def test_permutation_is_a_permutation(n):
     perm = np.asarray(permutation(jax.random.PRNGKey(n), n))
     assert perm.dtype == np.int32

@@ -17,10 +17,15 @@ import jax
 import jax.numpy as jnp
 
 
+_PACKED_MAX = 2**20  # beyond, the index leaves too few random bits per round: use jax's sort
+
+
 def permutation(key: jax.Array, n: int) -> jax.Array:
-    """A uniformly random permutation of ``0 .. n-1`` (int32), for ``1 <= n <= 2**24``."""
-    if not 1 <= n <= 2**24:
-        raise ValueError(f"permutation: n={n} must be in [1, 2**24]")
+    """A uniformly random permutation of ``0 .. n-1`` (int32)."""
+    if n < 1:
+        raise ValueError(f"permutation: n={n} must be >= 1")
+    if n > _PACKED_MAX:
+        return jax.random.permutation(key, n).astype(jnp.int32)
     index_bits = max(1, math.ceil(math.log2(n)))
     random_bits = 32 - index_bits
     rounds = math.ceil(3 * index_bits / random_bits)
