@@ -5,7 +5,8 @@ CPU runs through a generic comparator, ~64 us for 512 items (13% of PPO's whole 
 train step). ``permutation`` below packs key and index into one uint32 and sorts that single
 array, 2-4x faster at every size measured (512 to 262,144 items), with the same guarantee
 as jax's: enough rounds that ties between random keys, which would keep two items in their
-previous order, are improbable (``rounds * random_bits >= 3 * log2(n)``).
+previous order, are improbable (``rounds * random_bits >= 3 * log2(n)``). Above 2**20 items
+the index leaves too few random bits per round, and jax's own permutation is used.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
-from robojax.metrics import pack_metrics
 from robojax.loggers import RunLogger
+from robojax.metrics import pack_metrics
 from robojax.video import record_episode, write_mp4
 
 _EVAL_KEY_SALT = 0x5EED
@@ -171,7 +171,6 @@ class Trainer:
             return state, {k: means[i] for i, k in enumerate(names)}
 
         return jax.jit(map_seeds(one_seed, self.config.num_seeds, in_axes=(0, None)))
-
 
     # -- host side -------------------------------------------------------------------------
 
