@@ -35,10 +35,10 @@ def steps_per_second(fn, *args, steps: int, repeats: int = 3) -> tuple[float, fl
     return steps / best, compile_s
 
 
-def raw_brax(backend: str, num_envs: int, horizon: int) -> tuple[float, float]:
+def raw_brax(backend: str, num_envs: int, horizon: int, env_name: str = "ant") -> tuple[float, float]:
     with contextlib.redirect_stdout(io.StringIO()):
         from brax import envs
-    env = envs.get_environment("ant", backend=backend)
+    env = envs.get_environment(env_name, backend=backend)
 
     def run(key):
         state = jax.vmap(env.reset)(jax.random.split(key, num_envs))

@@ -1,10 +1,18 @@
-"""Shared test helpers: quiet, fast configs."""
+"""Shared test helpers: quiet, fast configs; one compilation cache for the whole session."""
 
 import dataclasses
+import os
+import tempfile
 
-import jax
-import numpy as np
-import pytest
+# Tests compile the same small programs many times (each run, each resume, each subprocess):
+# JAX's persistent compilation cache, shared with subprocesses through the environment, turns
+# the repeats into cache hits. Set before JAX starts.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="robojax-test-xla-cache-"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from robojax.config import CheckpointConfig, EvalConfig, LogConfig
 

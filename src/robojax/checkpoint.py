@@ -26,6 +26,7 @@ from robojax.errors import CheckpointError
 
 MAGIC = b"ROBOJAX\x01"
 _NAME = re.compile(r"^step_(\d{12})\.ckpt$")
+TEMP_PREFIX = ".tmp_"
 
 
 def checkpoint_path(directory: str | Path, env_steps: int) -> Path:
@@ -45,23 +46,40 @@ def latest_checkpoint(directory: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def remove_stale_temp_files(directory: str | Path) -> None:
+    """Delete half-written checkpoints left by a process that was killed while saving.
+
+    Only safe while holding the run directory's lock (no other process can be writing).
+    """
+    directory = Path(directory)
+    if directory.is_dir():
+        for tmp in directory.glob(f"{TEMP_PREFIX}*.ckpt"):
+            tmp.unlink(missing_ok=True)
+
+
 def save_checkpoint(directory: str | Path, env_steps: int, state: Any, meta: dict[str, Any], keep: int) -> Path:
     """Atomically write ``state`` and ``meta``; then delete all but the ``keep`` newest."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(state))[0]
     arrays = {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
     payload = serialization.msgpack_serialize({"meta": json.dumps(meta), "state": arrays})
     path = checkpoint_path(directory, env_steps)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".ckpt")
+    tmp = None
     try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX, suffix=".ckpt")
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # full disk, unwritable directory: the previous checkpoint is untouched
+            raise CheckpointError(
+                f"cannot write checkpoint {str(path)!r}: {e.strerror or e}; earlier checkpoints are intact"
+            ) from e
         raise
     for old in list_checkpoints(directory)[:-keep]:
         old.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from robojax.errors import RobojaxError
+from robojax.errors import NonFiniteError, RobojaxError
+from robojax.interrupts import Terminated
 
 USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR] [--resume DIR] [key=value ...]
        robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S] [--video]
@@ -36,10 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     envs = sub.add_parser("envs", help="list env ids")
     envs.add_argument("suite", nargs="?", help="only this suite")
     return parser
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler's pre-emption, ``kill``): handled like Ctrl-C, checkpoint first."""
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
@@ -133,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides = list(args.overrides) + unknown
     try:
         return {"train": _train, "eval": _eval, "envs": _envs}[args.command](args)
+    except NonFiniteError as e:  # a training failure, not bad input
+        print(f"robojax: error: {e}", file=sys.stderr)
+        return 3
     except RobojaxError as e:
         print(f"robojax: error: {e}", file=sys.stderr)
         return 2

@@ -76,9 +76,12 @@ class BaseConfig:
     eval: EvalConfig = EvalConfig()
     logging: LogConfig = LogConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
+    on_nonfinite: str = "stop"  # NaN/inf parameters or metrics: "stop" before saving them, or "continue"
 
     def __post_init__(self):
         _check_min("total_steps", self.total_steps, 1)
+        if self.on_nonfinite not in ("stop", "continue"):
+            raise ConfigError(f"on_nonfinite={self.on_nonfinite!r}: allowed values are ['stop', 'continue']")
         _check_min("num_envs", self.num_envs, 1)
         _check_min("num_seeds", self.num_seeds, 1)
 

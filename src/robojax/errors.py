@@ -15,3 +15,11 @@ class EnvError(RobojaxError, ValueError):
 
 class CheckpointError(RobojaxError):
     """A checkpoint is missing, corrupt or does not match the run it is loaded into."""
+
+
+class RunDirError(RobojaxError):
+    """A run directory is in use by another process, cannot be written, or already holds another run."""
+
+
+class NonFiniteError(RobojaxError):
+    """Training produced NaN or infinite losses, gradients or parameters (the run stops before saving them)."""

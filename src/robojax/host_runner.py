@@ -7,6 +7,7 @@ of logs, evaluations and checkpoints is the same for both kinds of env.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -35,9 +36,13 @@ class HostChunk:
     (NaN-aware) as it does the compiled chunk's.
     """
 
-    def __init__(self, agent: Agent):
+    def __init__(self, agent: Agent, stop: Callable[[], bool] | None = None):
         self.agent = agent
         self.metric_names: list[str] = []
+        #: Asked after every train step: a chunk ends early when it says so (Ctrl-C, SIGTERM), since
+        #: a host chunk can last minutes. ``steps_done`` tells how many train steps the last call ran.
+        self.stop = stop or (lambda: False)
+        self.steps_done = 0
         # Donating the state lets XLA update it in place: without it every call would copy
         # the whole state, replay buffer included (168 MB for SAC on HalfCheetah).
         self.update_and_act = jax.jit(self._update_and_act, donate_argnums=0)
@@ -60,6 +65,9 @@ class HostChunk:
             single, batch = self.agent.collect(single, first=first)
             single, metrics, first = self.update_and_act(single, batch)
             history.append(metrics)
+            if self.stop():
+                break
+        self.steps_done = len(history)
         values = np.stack(jax.device_get(history))  # (n, metrics)
         return _batch(single), _batch({k: values[:, i] for i, k in enumerate(self.metric_names)})
 

@@ -18,6 +18,25 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def drop_log_points_after(path: Path, env_steps: int) -> None:
+    """Rewrite ``metrics.jsonl`` without records past ``env_steps`` (and without a torn last line)."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a kill
+            continue
+        if line.endswith("\n") and record.get("env_steps", 0) <= env_steps:
+            kept.append(line)
+    if kept != lines:
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(kept))
+        os.replace(tmp, path)
+
+
 class RunLogger:
     """Writes every log point to ``metrics.jsonl``, TensorBoard and wandb, and shows progress."""
 
@@ -33,12 +52,16 @@ class RunLogger:
         self.run_dir = Path(run_dir)
         self.config = log_config
         self.console = Console(stderr=True, quiet=not log_config.console)
+        # A resumed run continues from its checkpoint: log points written after it (by a run that
+        # was killed before its next checkpoint) are dropped, so no step is logged twice.
+        drop_log_points_after(self.run_dir / "metrics.jsonl", start_steps)
         self._metrics_file = open(self.run_dir / "metrics.jsonl", "a")
         self._tb = None
         if log_config.tensorboard:
             from tensorboardX import SummaryWriter
 
-            self._tb = SummaryWriter(str(self.run_dir / "tensorboard"))
+            # purge_step hides events at or after it that an earlier, killed process wrote
+            self._tb = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=start_steps + 1 if start_steps else None)
         self._wandb = None
         if log_config.wandb and log_config.wandb_mode != "disabled":
             self._wandb = self._start_wandb(config, run_name)

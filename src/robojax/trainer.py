@@ -23,13 +23,22 @@ import yaml
 
 from robojax import __version__
 from robojax.agents.base import Agent
-from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
+from robojax.checkpoint import (
+    latest_checkpoint,
+    read_checkpoint,
+    remove_stale_temp_files,
+    restore_state,
+    save_checkpoint,
+)
 from robojax.config import EnvConfig, experiment_dict
-from robojax.errors import CheckpointError
+from robojax.errors import CheckpointError, NonFiniteError, RunDirError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
+from robojax.interrupts import DeferredInterrupts
 from robojax.loggers import RunLogger
+from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
+from robojax.rundir import RunDirLock
 from robojax.video import record_episode, write_mp4
 
 _EVAL_KEY_SALT = 0x5EED
@@ -47,7 +56,12 @@ class TrainResult:
 def default_run_dir(agent: Agent) -> Path:
     env_id = agent.env_config.id if agent.env_config else type(agent.env.unwrapped).__name__
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{agent.name}_{env_id.replace('/', '-')}_{stamp}"
+    base = Path("runs") / f"{agent.name}_{env_id.replace('/', '-')}_{stamp}"
+    path, n = base, 1
+    while path.exists():  # two runs started in the same second get their own directories
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
 
 
 def _experiment(agent: Agent) -> dict[str, Any]:
@@ -133,6 +147,24 @@ def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
     return agent, state, {"train_steps": train_steps, "env_steps": train_steps * agent.steps_per_train_step}
 
 
+def _read_latest(directory: Path, attempts: int = 3) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """The newest checkpoint's ``(path, meta, raw state)``.
+
+    A run that is still training may delete its oldest checkpoint between our listing and
+    reading (``checkpoint.keep``): then look again.
+    """
+    for attempt in range(attempts):
+        path = latest_checkpoint(directory)
+        if path is None:
+            raise CheckpointError(f"no checkpoint in {str(directory)!r}")
+        try:
+            return (path, *read_checkpoint(path))
+        except CheckpointError:
+            if path.exists() or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 class Trainer:
     """Runs ``agent.train_step`` to ``total_steps`` with evaluation, logging and checkpoints."""
 
@@ -180,14 +212,19 @@ class Trainer:
         state = (jax.jit(init) if self.agent.loop.jittable else init)(keys)  # host sims reset in Python
         if not self.resume:
             return state, 0
-        path = latest_checkpoint(self.run_dir / "checkpoints")
-        meta, raw = read_checkpoint(path)
+        path, meta, raw = _read_latest(self.run_dir / "checkpoints")
         if meta.get("algo") != self.agent.name:
             raise CheckpointError(f"{str(path)!r} was written by {meta.get('algo')!r}, not {self.agent.name!r}")
         changed = _diff(self.experiment, meta.get("config", {}))
         if changed:
             raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
-        view = restore_state(raw, self.agent.checkpoint_view(state), path)
+        try:
+            view = restore_state(raw, self.agent.checkpoint_view(state), path)
+        except CheckpointError as e:
+            written_by = meta.get("robojax_version", "unknown")
+            if written_by != __version__:
+                raise CheckpointError(f"written by robojax {written_by}, this is robojax {__version__}: {e}") from e
+            raise
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
         if not self.agent.loop.jittable:
             key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
@@ -238,10 +275,44 @@ class Trainer:
             out["video"] = str(path)
         return out
 
+    def _guard(self, state: Any, metrics: dict[str, np.ndarray], env_steps: int) -> str | None:
+        """A one-line report if parameters or metrics became non-finite in some seed, else None.
+
+        Non-finite parameters (where a NaN loss or an infinite gradient always ends up) or an
+        infinite metric trigger it; metrics that are NaN by design (episode statistics when no
+        episode ended, losses before learning starts) do not.
+        """
+        finite = np.asarray(self._params_finite(self.agent.guarded(state)))
+        per_seed = {k: np.asarray(v, np.float64).reshape(len(finite), -1) for k, v in metrics.items()}
+        infinite = {k for k, v in per_seed.items() if np.isinf(v).any()}
+        bad_seeds = sorted(set(np.flatnonzero(~finite)) | {s for k in infinite for s in np.flatnonzero(np.isinf(per_seed[k]).any(1))})
+        if not bad_seeds:
+            return None
+        names = [f"train/{k}" for k, v in per_seed.items()
+                 if k not in EPISODE_METRICS and not np.isfinite(v[bad_seeds]).all()]
+        names += ["parameters"] if not finite.all() else []
+        return f"non-finite values at env step {env_steps:,} in seed(s) {[int(s) for s in bad_seeds]}: {', '.join(names)}"
+
+    @staticmethod
+    @jax.jit
+    def _params_finite(params: Any) -> jax.Array:
+        """Per seed (leading axis): whether every floating-point leaf is finite."""
+        leaves = [x for x in jax.tree.leaves(params) if jnp.issubdtype(x.dtype, jnp.inexact)]
+        return jnp.stack([jnp.isfinite(x.reshape(x.shape[0], -1)).all(1) for x in leaves]).all(0)
+
     def run(self) -> TrainResult:
+        """Train to ``total_steps``; holds the run directory's lock, defers Ctrl-C/SIGTERM to safe points."""
+        if not self.resume and (self.run_dir / "config.yaml").exists():
+            raise RunDirError(
+                f"run directory {str(self.run_dir)!r} already holds a run; continue it with --resume or choose another --run-dir"
+            )
+        with RunDirLock(self.run_dir), DeferredInterrupts() as stop:
+            return self._run(stop)
+
+    def _run(self, stop: DeferredInterrupts) -> TrainResult:
         cfg, agent = self.config, self.agent
         start = time.perf_counter()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.run_dir / "checkpoints")
         state, done = self._initial_state()
         (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
 
@@ -252,10 +323,10 @@ class Trainer:
             if agent.loop.jittable:
                 chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
             else:  # compiles the policy and the update on first use: time one train step
-                chunk = HostChunk(agent)
+                chunk = HostChunk(agent, stop=lambda: stop.requested)
                 if done < agent.num_train_steps:
                     state, _ = chunk(state, 1)
-                    done += 1
+                    done += chunk.steps_done
             compile_s = time.perf_counter() - t
             eval_fns = evals.result()
         eval_compile_wait_s = time.perf_counter() - t - compile_s
@@ -269,19 +340,28 @@ class Trainer:
         logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
-        start_done = done
+        start_done, warned = done, False
         try:
             while done < total:
-                n = min(per_visit, total - done)
+                stop.raise_if_requested()  # here ``state`` and ``done`` always belong together
                 t = time.perf_counter()
-                state, metrics = chunk(state, jnp.int32(n))
-                metrics = nan_mean(metrics)  # blocks until the chunk is done
+                new_state, metrics = chunk(state, jnp.int32(min(per_visit, total - done)))
+                metrics = jax.device_get(metrics)  # blocks until the chunk is done
+                means = nan_mean(metrics)
                 elapsed = time.perf_counter() - t
+                n = chunk.steps_done if isinstance(chunk, HostChunk) else min(per_visit, total - done)
+                state, done = new_state, done + n
                 timers["train_s"] += elapsed
-                done += n
                 env_steps = done * spts
                 record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_seeds / elapsed}
-                record.update({f"train/{k}": v for k, v in metrics.items()})
+                record.update({f"train/{k}": v for k, v in means.items()})
+                problem = self._guard(state, metrics, env_steps)
+                if problem and cfg.on_nonfinite == "stop":
+                    logger.log(env_steps, record)
+                    raise NonFiniteError(f"{problem}; stopped without saving them (set on_nonfinite=continue to go on)")
+                if problem and not warned:
+                    logger.print(f"[yellow]warning:[/] {problem}; continuing (on_nonfinite=continue)")
+                    warned = True
                 if eval_every and (done // eval_every > (done - n) // eval_every) and done < total:
                     t = time.perf_counter()
                     evaluation = self._evaluate(eval_fns, state, env_steps, logger)
@@ -297,35 +377,34 @@ class Trainer:
                     t = time.perf_counter()
                     self._save(state, done)
                     timers["checkpoint_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+            final_eval = self._evaluate(eval_fns, state, done * spts, logger)
+            timers["eval_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+            path = self._save(state, done)
+            timers["checkpoint_s"] += time.perf_counter() - t
+            trained = (done - start_done) * spts * cfg.num_seeds
+            summary = {
+                **final_eval,
+                "env_steps": done * spts,
+                "num_seeds": cfg.num_seeds,
+                "wall_s": time.perf_counter() - start,
+                "compile_s": compile_s,
+                "eval_compile_wait_s": eval_compile_wait_s,
+                "train_sps": trained / timers["train_s"] if timers["train_s"] > 0 else float("nan"),
+                **timers,
+                "checkpoint": str(path),
+            }
+            if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
+                summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
+            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+            msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
+            logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
         except KeyboardInterrupt:
             path = self._save(state, done)
             # Always shown, also with the console logger off.
             print(f"interrupted: saved {path}; continue with --resume {self.run_dir}", file=sys.stderr)
-            logger.close()
             raise
-        t = time.perf_counter()
-        final_eval = self._evaluate(eval_fns, state, done * spts, logger)
-        timers["eval_s"] += time.perf_counter() - t
-        t = time.perf_counter()
-        path = self._save(state, done)
-        timers["checkpoint_s"] += time.perf_counter() - t
-        trained = (done - start_done) * spts * cfg.num_seeds
-        summary = {
-            **final_eval,
-            "env_steps": done * spts,
-            "num_seeds": cfg.num_seeds,
-            "wall_s": time.perf_counter() - start,
-            "compile_s": compile_s,
-            "eval_compile_wait_s": eval_compile_wait_s,
-            "train_sps": trained / timers["train_s"] if timers["train_s"] > 0 else float("nan"),
-            **timers,
-            "checkpoint": str(path),
-        }
-        if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
-            summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-        msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
-        logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
-        logger.close()
+        finally:
+            logger.close()
         return TrainResult(state=state, summary=summary, run_dir=self.run_dir)
-

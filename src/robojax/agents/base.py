@@ -91,6 +91,10 @@ class Agent(abc.ABC):
     def act(self, state: Any, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
         """Env actions for a batch of observations, using the train state's current policy."""
 
+    def guarded(self, state: Any) -> Any:
+        """The part of ``state`` that must stay finite (checked at every host visit): the parameters."""
+        return state.params
+
     def checkpoint_view(self, state: Any) -> Any:
         """The part of ``state`` written to checkpoints (all of it unless an agent drops e.g. a buffer)."""
         return state

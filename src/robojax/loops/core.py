@@ -55,6 +55,10 @@ class Transition:
     info: dict[str, jax.Array]
 
 
+#: Metrics of ``episode_metrics``: NaN by design while no episode has ended.
+EPISODE_METRICS = ("episode_return", "episode_length", "success_rate")
+
+
 def episode_metrics(batch: Transition) -> dict[str, jax.Array]:
     """Mean return/length (and success) of episodes that ended in ``batch``; NaN if none did."""
     done = jnp.logical_or(batch.terminated, batch.truncated)
