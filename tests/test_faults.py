@@ -337,13 +337,16 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
 
 
 def test_other_version_with_other_structure_is_named(tmp_path):
-    agent = ppo_agent(total_steps=128)
-    agent.train(run_dir=tmp_path)
-    path = list_checkpoints(tmp_path / "checkpoints")[-1]
-    meta, raw = read_checkpoint(path)
-    raw = {k.replace(".obs_stats", ".obs_statistics"): v for k, v in raw.items()}
-    save_checkpoint(tmp_path / "checkpoints", meta["env_steps"], raw, {**meta, "robojax_version": "0.0.9"}, keep=5)
-    with pytest.raises(CheckpointError, match=r"written by robojax 0\.0\.9, this is robojax .*obs_stat"):
+    ppo_agent(total_steps=128).train(run_dir=tmp_path)
+    meta, _ = read_checkpoint(list_checkpoints(tmp_path / "checkpoints")[-1])
+    # a train state of another structure (extra LayerNorm parameters), as another version might write
+    import dataclasses
+
+    cfg = ppo_agent().config
+    other = PPO(dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, layer_norm=True)), "gymnax/CartPole-v1")
+    state = jax.tree.map(lambda x: x[None], other.init(jax.random.PRNGKey(0)))
+    save_checkpoint(tmp_path / "checkpoints", meta["env_steps"], state, {**meta, "robojax_version": "0.0.9"}, keep=5)
+    with pytest.raises(CheckpointError, match=r"written by robojax 0\.0\.9, this is robojax .*unexpected .*LayerNorm"):
         load_run(tmp_path)
 
 
