@@ -58,8 +58,8 @@ def main() -> None:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
         summary = json.loads(out.strip().splitlines()[-1])
         checkpoints = len(list((run / "checkpoints").glob("step_*.ckpt")))
-    # Memory after warm-up (compilation, first evaluation) against the end of the run.
-    steady = [s for s in samples if s["t"] >= 0.1 * samples[-1]["t"]]
+    # Memory once training runs (the first log point is on disk: compilation is over) against the end.
+    steady = [s for s in samples if s["disk_mb"] > 0]
     quarter = max(1, len(steady) // 4)
     first, last = steady[:quarter], steady[-quarter:]
     result = {
