@@ -112,10 +112,13 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _envs(args: argparse.Namespace) -> int:
-    from robojax.envs import list_envs
+    from robojax.envs import list_envs, missing_envs
 
     for env_id in list_envs(args.suite):
         print(env_id)
+    # Ids that cannot run on this machine go to stderr, so stdout stays a list of runnable ids.
+    for env_id, why in missing_envs(args.suite).items():
+        print(f"left out: {env_id}: {why}", file=sys.stderr)
     return 0
 
 

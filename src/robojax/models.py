@@ -1,6 +1,6 @@
 """The model interface: encoders turn observations into features, heads turn features into outputs.
 
-Agents ask ``make_encoder(config)`` for a feature extractor and put their own heads on it, so a
+Agents ask ``make_encoder(config, observation_space)`` for a feature extractor and put their own heads on it, so a
 new encoder (CNN, PointNet, transformer) only needs ``register_encoder`` and no agent change.
 """
 
@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from robojax.envs.spaces import Box
 from robojax.errors import ConfigError
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
@@ -69,15 +70,20 @@ class NetworkConfig:
 
 
 class MLP(nn.Module):
-    """Flattens the observation and applies dense layers with orthogonal initialisation."""
+    """Flattens each observation and applies dense layers with orthogonal initialisation.
+
+    ``obs_ndim`` is the number of trailing axes of one observation (3 for a ``(10, 10, 4)``
+    MinAtar frame); any leading axes are batch axes, kept as they are.
+    """
 
     hidden_sizes: Sequence[int]
     activation: str = "tanh"
     layer_norm: bool = False
+    obs_ndim: int = 1
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = x.reshape(*x.shape[: x.ndim - 1], -1) if x.ndim > 1 else x
+        x = x.reshape(*x.shape[: x.ndim - self.obs_ndim], -1)
         act = ACTIVATIONS[self.activation]
         for size in self.hidden_sizes:
             x = nn.Dense(size, kernel_init=orthogonal(np.sqrt(2)))(x)
@@ -87,13 +93,15 @@ class MLP(nn.Module):
         return x
 
 
-ENCODERS: dict[str, Callable[[NetworkConfig], nn.Module]] = {}
+#: ``builder(config, observation_space) -> nn.Module``.
+EncoderBuilder = Callable[[NetworkConfig, Box | None], nn.Module]
+ENCODERS: dict[str, EncoderBuilder] = {}
 
 
 def register_encoder(name: str) -> Callable:
-    """Decorator: register ``builder(config) -> nn.Module`` under ``name``."""
+    """Decorator: register ``builder(config, observation_space) -> nn.Module`` under ``name``."""
 
-    def deco(builder: Callable[[NetworkConfig], nn.Module]) -> Callable[[NetworkConfig], nn.Module]:
+    def deco(builder: EncoderBuilder) -> EncoderBuilder:
         ENCODERS[name] = builder
         return builder
 
@@ -101,13 +109,15 @@ def register_encoder(name: str) -> Callable:
 
 
 @register_encoder("mlp")
-def _mlp(config: NetworkConfig) -> nn.Module:
-    return MLP(config.hidden_sizes, config.activation, config.layer_norm)
+def _mlp(config: NetworkConfig, observation_space: Box | None) -> nn.Module:
+    obs_ndim = 1 if observation_space is None else len(observation_space.shape)
+    return MLP(config.hidden_sizes, config.activation, config.layer_norm, obs_ndim)
 
 
-def make_encoder(config: NetworkConfig) -> nn.Module:
-    """The encoder module named by ``config.encoder``."""
-    return ENCODERS[config.encoder](config)
+def make_encoder(config: NetworkConfig, observation_space: Box | None = None) -> nn.Module:
+    """The encoder module named by ``config.encoder`` for observations of ``observation_space``
+    (``None``: flat feature vectors, e.g. a critic's observation-action concatenation)."""
+    return ENCODERS[config.encoder](config, observation_space)
 
 
 def dense(features: int, scale: float = 1.0) -> nn.Dense:

@@ -2,7 +2,7 @@
 
 from robojax.envs.core import Env, TimeStep
 from robojax.envs.host import HostEnv, HostVectorEnv
-from robojax.envs.registry import list_envs, make_env, parse_env_id
+from robojax.envs.registry import list_envs, make_env, missing_envs, parse_env_id
 from robojax.envs.spaces import Box, Discrete
 
-__all__ = ["Box", "Discrete", "Env", "HostEnv", "HostVectorEnv", "TimeStep", "list_envs", "make_env", "parse_env_id"]
+__all__ = ["Box", "Discrete", "Env", "HostEnv", "HostVectorEnv", "TimeStep", "list_envs", "make_env", "missing_envs", "parse_env_id"]

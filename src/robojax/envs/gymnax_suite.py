@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import jax
@@ -11,6 +12,12 @@ from flax import struct
 
 from robojax.envs.core import Env, TimeStep, first_timestep
 from robojax.envs.spaces import Box, Discrete, Space
+from robojax.errors import EnvError
+
+
+# MNISTBandit-bsuite downloads MNIST when made (gymnax.utils.load_mnist) unless these files are there.
+MNIST_DIR = "/tmp/mnist"
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
 def available() -> list[str]:
@@ -19,14 +26,22 @@ def available() -> list[str]:
     return list(gymnax.registered_envs)
 
 
+def missing(name: str) -> str | None:
+    """What ``gymnax/NAME`` lacks on this machine to run offline (``None``: nothing)."""
+    if name == "MNISTBandit-bsuite" and not all(os.path.isfile(os.path.join(MNIST_DIR, f)) for f in MNIST_FILES):
+        return f"needs MNIST, which it downloads into {MNIST_DIR} when made (no copy there yet)"
+    return None
+
+
 def _convert_space(space: Any) -> Space:
     from gymnax.environments import spaces as gspaces
 
     if isinstance(space, gspaces.Discrete):
         return Discrete(int(space.n))
     if isinstance(space, gspaces.Box):
+        # The observation dtype is decided here (float32, MinAtar's boolean frames included); ``_obs`` casts to it.
         return Box.create(np.asarray(space.low), np.asarray(space.high), tuple(space.shape))
-    raise NotImplementedError(f"gymnax space {type(space).__name__} is not supported (only Discrete and Box)")
+    raise EnvError(f"gymnax space {type(space).__name__} is not supported (only Discrete and Box)")
 
 
 @struct.dataclass
@@ -60,27 +75,35 @@ class GymnaxEnv(Env):
         import gymnax
 
         self.name = name
-        self._env, params = gymnax.make(name, **env_kwargs)
+        try:
+            self._env, params = gymnax.make(name, **env_kwargs)
+        except OSError as e:  # MNISTBandit downloads MNIST when made
+            raise EnvError(f"gymnax/{name} could not download its data (needs the internet): {e}") from e
         if max_episode_steps is not None:
             params = params.replace(max_steps_in_episode=int(max_episode_steps))
         self._params = params
         self.max_episode_steps = int(params.max_steps_in_episode)
-        obs_space = _convert_space(self._env.observation_space(params))
-        if isinstance(obs_space, Discrete):
-            raise NotImplementedError(f"gymnax/{name}: discrete observation spaces are not supported")
-        self.observation_space = Box.create(obs_space.low, obs_space.high, obs_space.shape)
+        # A Discrete observation space (FrozenLake) stays discrete here; ``make_env`` one-hot encodes it.
+        self.observation_space = _convert_space(self._env.observation_space(params))
         self.action_space = _convert_space(self._env.action_space(params))
         self._random_steps = _step_draws_random(self._env, params)
+
+    def _obs(self, obs: Any) -> jax.Array:
+        """gymnax's observation as the declared observation space's dtype (the one place it is cast)."""
+        return jnp.asarray(obs, self.observation_space.dtype)
 
     def reset(self, key: jax.Array) -> tuple[GymnaxState, TimeStep]:
         key, reset_key = jax.random.split(key) if self._random_steps else (key, key)
         obs, env_state = self._env.reset_env(reset_key, self._params)
-        return GymnaxState(env_state, key), first_timestep(obs.astype(jnp.float32))
+        # Some gymnax states hold Python ints/bools until the first step (MinAtar's ``time``):
+        # as arrays, the state has one fixed type, as ``lax.scan`` and the auto-reset need.
+        env_state = jax.tree.map(jnp.asarray, env_state)
+        return GymnaxState(env_state, key), first_timestep(self._obs(obs))
 
     def step(self, state: GymnaxState, action: jax.Array) -> tuple[GymnaxState, TimeStep]:
         key, step_key = jax.random.split(state.key) if self._random_steps else (state.key, state.key)
         obs, env_state, reward, terminated, _ = self._env.step_env(step_key, state.env_state, action, self._params)
-        obs = obs.astype(jnp.float32)
+        obs = self._obs(obs)
         ts = TimeStep(
             obs=obs,
             reward=jnp.asarray(reward, jnp.float32),

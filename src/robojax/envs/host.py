@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from robojax.envs.spaces import Box, Discrete, EnvSpec, Space
+from robojax.errors import EnvError
 
 
 @dataclasses.dataclass
@@ -121,4 +122,4 @@ def convert_gymnasium_space(space: Any, what: str) -> Space:
         return Discrete(int(space.n))
     if isinstance(space, spaces.Box):
         return Box.create(space.low, space.high, space.shape)
-    raise NotImplementedError(f"{what} space {type(space).__name__} is not supported (only Box and Discrete)")
+    raise EnvError(f"{what} space {space} is not supported (only Box and Discrete; discrete observations are one-hot encoded)")

@@ -8,7 +8,8 @@ from typing import Any
 from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite
 from robojax.envs.core import Env
 from robojax.envs.host import HostEnv
-from robojax.envs.wrappers import AutoReset, EpisodeStatistics, TimeLimit
+from robojax.envs.spaces import Discrete
+from robojax.envs.wrappers import AutoReset, EpisodeStatistics, OneHotObservation, TimeLimit
 from robojax.errors import EnvError
 
 # suite -> (list names, build the raw env): JAX envs (Env) or host simulators (HostEnv).
@@ -22,6 +23,14 @@ SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env | HostEnv]]] 
 }
 
 
+# suite -> what an id lacks on this machine (a missing package or download), or None. ``list_envs``
+# leaves such ids out; ``make_env`` still tries them and fails with one ``EnvError`` line.
+MISSING: dict[str, Callable[[str], str | None]] = {
+    "gymnax": gymnax_suite.missing,
+    "gymnasium": gymnasium_suite.missing,
+}
+
+
 def parse_env_id(env_id: str) -> tuple[str, str]:
     suite, sep, name = env_id.partition("/")
     if not sep or not name:
@@ -31,17 +40,37 @@ def parse_env_id(env_id: str) -> tuple[str, str]:
     return suite, name
 
 
+def _suite_names(suite: str) -> list[str]:
+    if suite not in SUITES:
+        raise EnvError(f"unknown env suite {suite!r}; available suites: {', '.join(SUITES)}")
+    return SUITES[suite][0]()
+
+
 def list_envs(suite: str | None = None) -> list[str]:
-    """All env ids of the installed suites, or those of one suite (an error naming the extra
-    to install if its simulator is missing)."""
+    """The ids that can run here, of the installed suites or of one suite (an error naming the
+    extra to install if its simulator is missing). ``missing_envs`` has the ones left out."""
+    left_out = missing_envs(suite)
+    return [env_id for env_id in _all_ids(suite) if env_id not in left_out]
+
+
+def missing_envs(suite: str | None = None) -> dict[str, str]:
+    """Registered ids that cannot run on this machine, with what each lacks."""
+    out = {}
+    for env_id in _all_ids(suite):
+        s, name = parse_env_id(env_id)
+        why = MISSING[s](name) if s in MISSING else None
+        if why is not None:
+            out[env_id] = why
+    return out
+
+
+def _all_ids(suite: str | None) -> list[str]:
     if suite is not None:
-        if suite not in SUITES:
-            raise EnvError(f"unknown env suite {suite!r}; available suites: {', '.join(SUITES)}")
-        return [f"{suite}/{name}" for name in SUITES[suite][0]()]
+        return [f"{suite}/{name}" for name in _suite_names(suite)]
     ids = []
-    for s, (names, _) in SUITES.items():
+    for s in SUITES:
         try:
-            ids += [f"{s}/{name}" for name in names()]
+            ids += [f"{s}/{name}" for name in _suite_names(s)]
         except EnvError:  # optional simulator not installed
             continue
     return ids
@@ -49,7 +78,9 @@ def list_envs(suite: str | None = None) -> list[str]:
 
 def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     """Build ``SUITE/NAME``: a JAX env with a time limit, episode statistics and auto-reset, or
-    a ``HostEnv`` for a host-side simulator (which its vector env auto-resets).
+    a ``HostEnv`` for a host-side simulator (which its vector env auto-resets). Discrete
+    observations are presented one-hot (``OneHotObservation``; Gymnasium's ``FlattenObservation``
+    on host simulators).
 
     ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200``, for Brax
     ``backend="generalized"``, for Gymnasium ``vectorization="async"``.
@@ -65,5 +96,7 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
         raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
     if isinstance(raw, HostEnv):
         return raw
+    if isinstance(raw.observation_space, Discrete):
+        raw = OneHotObservation(raw)
     env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
     return AutoReset(EpisodeStatistics(env))

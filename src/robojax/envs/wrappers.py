@@ -1,6 +1,7 @@
 """Wrappers that add time limits, episode statistics and auto-reset to any ``Env``.
 
-``make_env`` stacks them as ``AutoReset(EpisodeStatistics(TimeLimit(adapter)))``: the time
+``make_env`` stacks them as ``AutoReset(EpisodeStatistics(TimeLimit(adapter)))`` (with
+``OneHotObservation`` innermost for a discrete observation space): the time
 limit only ever sets ``truncated``, statistics are read before the reset, and the reset
 draws a fresh random initial state from a key carried in the state.
 """
@@ -15,6 +16,8 @@ import numpy as np
 from flax import struct
 
 from robojax.envs.core import Env, TimeStep
+from robojax.envs.spaces import Box, Discrete
+from robojax.errors import EnvError
 
 
 class Wrapper(Env):
@@ -120,3 +123,33 @@ class AutoReset(Wrapper):
         inner = jax.tree.map(lambda r, s: jnp.where(done, r, s), reset_inner, inner)
         obs = jnp.where(done, reset_ts.obs, ts.obs)
         return AutoResetState(inner, key), ts.replace(obs=obs, final_obs=ts.obs)
+
+
+def one_hot(obs: Any, n: int) -> Any:
+    """One-hot float32 vectors of length ``n`` for integer observations (NumPy or JAX arrays)."""
+    return (obs[..., None] == np.arange(n)).astype(np.float32)
+
+
+class OneHotObservation(Wrapper):
+    """Presents a ``Discrete(n)`` observation (a grid cell, a tabular state) as a one-hot ``Box`` of size ``n``."""
+
+    def __init__(self, env: Env):
+        super().__init__(env)
+        if not isinstance(env.observation_space, Discrete):
+            raise EnvError(f"OneHotObservation needs a Discrete observation space, got {env.observation_space}")
+        self.n = env.observation_space.n
+        self.observation_space = Box.create(0.0, 1.0, (self.n,))
+
+    def _encode(self, ts: TimeStep) -> TimeStep:
+        return ts.replace(obs=one_hot(ts.obs, self.n), final_obs=one_hot(ts.final_obs, self.n))
+
+    def reset(self, key: jax.Array) -> tuple[Any, TimeStep]:
+        state, ts = self.env.reset(key)
+        return state, self._encode(ts)
+
+    def step(self, state: Any, action: jax.Array) -> tuple[Any, TimeStep]:
+        state, ts = self.env.step(state, action)
+        return state, self._encode(ts)
+
+    def render(self, states: list[Any], width: int = 320, height: int = 240) -> list[np.ndarray]:
+        return self.env.render(states, width, height)

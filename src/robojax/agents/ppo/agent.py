@@ -50,7 +50,9 @@ class PPO(Agent):
 
     def __init__(self, config: PPOConfig = PPOConfig(), env: Env | HostEnv | str | EnvConfig = "gymnax/CartPole-v1"):
         super().__init__(config, env)
-        self.actor, self.critic = make_actor_critic(config.network, config.policy, self.env.action_space)
+        self.actor, self.critic = make_actor_critic(
+            config.network, config.policy, self.env.observation_space, self.env.action_space
+        )
         updates = self.num_train_steps * config.epochs * config.num_minibatches
         lr = optax.linear_schedule(config.learning_rate, 0.0, updates) if config.anneal_lr else config.learning_rate
         # Flattened: clipping and Adam run on one vector instead of one small kernel per leaf.

@@ -66,7 +66,9 @@ class SAC(Agent):
                 f"low={space.low}, high={space.high}"
             )
         self.action_dim = space.shape[0]
-        self.actor, self.critic = make_actor_critic(config.network, config.policy, space, config.num_critics)
+        self.actor, self.critic = make_actor_critic(
+            config.network, config.policy, self.env.observation_space, space, config.num_critics
+        )
         self.optimizers = {part: optax.adam(config.lr(part)) for part in ("actor", "critic", "alpha")}
         self.target_entropy = float(-self.action_dim if config.target_entropy is None else config.target_entropy)
         # Updates start once the buffer holds this many transitions (after a resume without a

@@ -6,7 +6,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from robojax.envs.spaces import Space
+from robojax.envs.spaces import Box, Space
 from robojax.models import NetworkConfig, ScalarHead, make_encoder
 from robojax.policies import PolicyConfig, PolicyHead
 
@@ -46,9 +46,9 @@ class CriticEnsemble(nn.Module):
 
 
 def make_actor_critic(
-    network: NetworkConfig, policy: PolicyConfig, action_space: Space, num_critics: int
+    network: NetworkConfig, policy: PolicyConfig, observation_space: Box, action_space: Space, num_critics: int
 ) -> tuple[nn.Module, nn.Module]:
     """``(actor, critic)``: ``actor(obs)`` is a Gaussian over pre-tanh actions, ``critic(obs, a)`` Q values."""
-    actor = PolicyHead(make_encoder(network), action_space, policy)
+    actor = PolicyHead(make_encoder(network, observation_space), action_space, policy)
     critic = CriticEnsemble(network, num_critics)
     return actor, critic
