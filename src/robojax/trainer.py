@@ -153,16 +153,14 @@ class Trainer:
 
     def _chunk_fn(self):
         agent = self.agent
-        # Jitted so that the shape query below and the loop body share one trace of the step.
-        train_step = jax.jit(agent.train_step)
 
         def one_seed(state, n):
-            names = sorted(train_step.eval_shape(state)[1])  # scalar metrics
+            names = sorted(jax.eval_shape(agent.train_step, state)[1])  # scalar metrics
 
             def body(_, carry):
                 # NaN-aware running sums, packed in one vector (one loop-carried buffer, not dozens).
                 state, sums, counts = carry
-                state, metrics = train_step(state)
+                state, metrics = agent.train_step(state)
                 values = pack_metrics(metrics)[1]
                 valid = ~jnp.isnan(values)
                 return state, sums + jnp.where(valid, values, 0.0), counts + valid
