@@ -13,16 +13,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
+_VECTOR_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8", "neon", "sve")
+
+
+def cpu() -> dict:
+    """The CPU model (``lscpu``'s model name), its vendor and its vector extensions, from /proc/cpuinfo."""
+    info = {"model": platform.processor() or platform.machine(), "vendor": "", "vector_extensions": []}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        fields = dict(
+            (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines()) if v
+        )
     except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}"
+        return info
+    flags = set((fields.get("flags") or fields.get("Features", "")).split())
+    info.update(model=fields.get("model name", info["model"]), vendor=fields.get("vendor_id", ""),
+                vector_extensions=[f for f in _VECTOR_FLAGS if f in flags])
+    return info
+
+
+def cpu_family() -> str:
+    """A short name for the CPU family, e.g. ``intel-xeon`` or ``amd-epyc``: results are kept per family."""
+    words = cpu()["model"].replace("(R)", "").replace("(TM)", "").lower().split()
+    return "-".join(w for w in words[:2] if w.isalpha()) or "unknown"
+
+
+def machine() -> str:
+    c = cpu()
+    return f"{os.cpu_count()} cores, {c['model']} ({', '.join(c['vector_extensions']) or 'no vector extensions listed'})"
 
 
 def run_robojax(algo: str, *args: str, timeout: int = 3600) -> dict:
@@ -60,10 +77,13 @@ def run_peer(python: str, script: str, *args: str, timeout: int = 3600) -> dict:
 
 
 def save(name: str, record: dict) -> Path:
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
+    out = ROOT / "benchmarks" / "results" / cpu_family()
+    out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **record}, indent=2))
+    model = cpu()["model"]
+    for row in record.get("rows", []):  # each row names its CPU, also once copied into another file
+        row.setdefault("cpu", model)
+    path.write_text(json.dumps({"machine": machine(), "cpu": cpu(), **record}, indent=2))
     return path
 
 

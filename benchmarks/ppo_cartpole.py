@@ -13,8 +13,8 @@ library runs in a fresh process. robojax runs through its CLI exactly as a user 
   the peer's single compiled call.
 
 ``train_sps`` is env steps per second of training time (compilation excluded). The default
-setting runs each library ``--repeats`` times (alternating is not needed: each run is a fresh
-process) and reports the median run; all runs' figures are kept in ``train_sps_all``.
+setting runs each library ``--repeats`` times, interleaved (robojax, robojax, peer, robojax, ...),
+and reports the median run; all runs' figures are kept in ``train_sps_all``.
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ NO_HOST_VISITS = ["logging.interval=100000000", "eval.interval=0", "checkpoint.i
                   "logging.tensorboard=false", "logging.console=false"]
 
 
-def _median_run(fn, repeats: int) -> dict:
-    """Run ``fn`` ``repeats`` times and keep the run with the median ``train_sps``."""
-    runs = sorted((fn() for _ in range(repeats)), key=lambda r: r["train_sps"])
+def _median(runs: list[dict]) -> dict:
+    """The run with the median ``train_sps``, with every run's figure in ``train_sps_all``."""
+    runs = sorted(runs, key=lambda r: r["train_sps"])
     return {**runs[len(runs) // 2], "train_sps_all": [round(r["train_sps"]) for r in runs]}
 
 
 def bench(setting: str, peer_python: str | None, seed: int, repeats: int) -> list[dict]:
     s = SETTINGS[setting]
-    rows = []
-    for label, extra in (("robojax (defaults)", []), ("robojax (no host visits)", NO_HOST_VISITS)):
+
+    def robojax(label: str, extra: list[str]):
         def run():
             summary = run_robojax("ppo", "--config", s["preset"], f"seed={seed}", f"total_steps={s['total_steps']}", *extra)
             return {"library": label, "setting": setting, "compile_s": summary["compile_s"],
@@ -48,19 +48,27 @@ def bench(setting: str, peer_python: str | None, seed: int, repeats: int) -> lis
                     "eval_s": summary["eval_s"], "log_s": summary["log_s"], "checkpoint_s": summary["checkpoint_s"],
                     "eval_return": summary["eval_return_mean"], "env_steps": summary["env_steps"]}
 
-        rows.append(_median_run(run, repeats))
-    if peer_python:
-        def run_rejax():
-            peer = run_peer(peer_python, "peer_rejax.py", "--num-envs", str(s["num_envs"]), "--num-steps",
-                            str(s["num_steps"]), "--total-steps", str(s["total_steps"]), "--seed", str(seed))
-            return {"library": f"rejax {peer['version']}", "setting": setting, "compile_s": peer["compile_s"],
-                    "train_sps": peer["sps"], "wall_s": peer["compile_s"] + peer["train_s"],
-                    "eval_return": peer["eval_return_mean"], "env_steps": peer["total_steps"]}
+        return run
 
-        peer = _median_run(run_rejax, repeats)
-        rows.append(peer)
+    def rejax():
+        peer = run_peer(peer_python, "peer_rejax.py", "--num-envs", str(s["num_envs"]), "--num-steps",
+                        str(s["num_steps"]), "--total-steps", str(s["total_steps"]), "--seed", str(seed))
+        return {"library": f"rejax {peer['version']}", "setting": setting, "compile_s": peer["compile_s"],
+                "train_sps": peer["sps"], "wall_s": peer["compile_s"] + peer["train_s"],
+                "eval_return": peer["eval_return_mean"], "env_steps": peer["total_steps"]}
+
+    runners = {"robojax (defaults)": robojax("robojax (defaults)", []),
+               "robojax (no host visits)": robojax("robojax (no host visits)", NO_HOST_VISITS)}
+    if peer_python:
+        runners["peer"] = rejax
+    runs: dict[str, list[dict]] = {label: [] for label in runners}
+    for _ in range(repeats):  # interleaved: a slow spell of a shared machine hits every library
+        for label, run in runners.items():
+            runs[label].append(run())
+    rows = [_median(r) for r in runs.values()]
+    if peer_python:
         for row in rows[:-1]:
-            row["sps_ratio_vs_peer"] = row["train_sps"] / peer["train_sps"]
+            row["sps_ratio_vs_peer"] = row["train_sps"] / rows[-1]["train_sps"]
     return rows
 
 
