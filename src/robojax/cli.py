@@ -20,20 +20,21 @@ USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="robojax", usage=USAGE, description="Fast RL in JAX for robot learning.")
     sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train an agent")
+    # An explicit prog: argparse otherwise builds it from the custom top-level usage above.
+    train = sub.add_parser("train", prog="robojax train", help="train an agent")
     train.add_argument("algo", help="agent name, e.g. ppo")
     train.add_argument("--env", help="env id SUITE/NAME (default: the config file's, else the agent's default)")
     train.add_argument("--config", help="YAML preset; command-line key=value overrides win")
     train.add_argument("--run-dir", help="output directory (default runs/ALGO_ENV_TIME)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, dotted for nested fields")
-    ev = sub.add_parser("eval", help="evaluate the latest checkpoint of a run; prints JSON")
+    ev = sub.add_parser("eval", prog="robojax eval", help="evaluate the latest checkpoint of a run; prints JSON")
     ev.add_argument("run_dir")
     ev.add_argument("--episodes", type=int, default=None, help="episodes per seed (default: the run's eval.episodes)")
     ev.add_argument("--stochastic", action="store_true", help="sample actions instead of the greedy policy")
     ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation episodes")
     ev.add_argument("--video", action="store_true", help="also write an MP4 of one greedy episode to RUN_DIR/videos/")
-    envs = sub.add_parser("envs", help="list env ids")
+    envs = sub.add_parser("envs", prog="robojax envs", help="list env ids")
     envs.add_argument("suite", nargs="?", help="only this suite")
     return parser
 
@@ -94,7 +95,8 @@ def _eval(args: argparse.Namespace) -> int:
     import jax
 
     from robojax.evaluation import summarize
-    from robojax.trainer import load_run, make_evaluator
+    from robojax.runs import load_run
+    from robojax.trainer import make_evaluator
 
     agent, state, meta = load_run(args.run_dir)
     episodes = args.episodes or agent.config.eval.episodes

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,6 @@ import numpy as np
 import yaml
 
 from robojax import __version__
-from robojax.agents.base import Agent
 from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
 from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
@@ -31,6 +30,9 @@ from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.loggers import RunLogger
 from robojax.metrics import pack_metrics
 from robojax.video import record_episode, write_mp4
+
+if TYPE_CHECKING:  # agents/base.py imports this module: annotations only, no import cycle
+    from robojax.agents.base import Agent
 
 _EVAL_KEY_SALT = 0x5EED
 
@@ -112,25 +114,6 @@ def record_video(agent: Agent, state: Any, key: jax.Array, path: Path) -> np.nda
     frames = record_episode(agent.env, act, key)
     write_mp4(path, frames)
     return frames
-
-
-def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
-    """Rebuild the agent of a run directory and restore its latest checkpoint: ``(agent, state, meta)``."""
-    from robojax.agents import AGENTS
-    from robojax.config import load_yaml, split_experiment
-
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise CheckpointError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    experiment = load_yaml(run_dir / "config.yaml")
-    algo = experiment.get("algo")
-    if algo not in AGENTS:
-        raise CheckpointError(f"{str(run_dir / 'config.yaml')!r}: unknown algo {algo!r}; known: {', '.join(AGENTS)}")
-    env_config, config = split_experiment(AGENTS[algo].config_cls, experiment)
-    agent = AGENTS[algo](config, env_config)
-    trainer = Trainer(agent, run_dir=run_dir, resume=True)
-    state, train_steps = trainer._initial_state()
-    return agent, state, {"train_steps": train_steps, "env_steps": train_steps * agent.steps_per_train_step}
 
 
 class Trainer:
