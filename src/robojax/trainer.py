@@ -23,12 +23,13 @@ import yaml
 
 from robojax import __version__
 from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
-from robojax.config import EnvConfig, experiment_dict
+from robojax.config import BaseConfig, EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.loggers import RunLogger
 from robojax.metrics import pack_metrics
+from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
 
 if TYPE_CHECKING:  # agents/base.py imports this module: annotations only, no import cycle
@@ -92,6 +93,21 @@ def map_seeds(fn, num_seeds: int, in_axes=0):
     return single
 
 
+def run_keys(key: jax.Array, config: BaseConfig) -> jax.Array:
+    """One key per run (setting x seed): every setting gets the same ``num_seeds`` keys."""
+    keys = jax.random.split(key, config.num_seeds)
+    return jnp.tile(keys, (config.num_runs // config.num_seeds,) + (1,) * (keys.ndim - 1))
+
+
+def sweep_hparams(config: BaseConfig) -> dict[str, jax.Array]:
+    """The ``hparams`` of every run (setting x seed, settings outer): ``{field: values[runs]}``."""
+    settings = config.sweep_settings()
+    return {
+        name: jnp.repeat(jnp.asarray([s[name] for s in settings], jnp.float32), config.num_seeds)
+        for name in config.sweep
+    }
+
+
 def make_evaluator(agent: Agent, episodes: int, deterministic: bool, state: Any, keys: jax.Array):
     """``(states[seeds], keys[seeds]) -> per-episode results[seeds, episodes]``.
 
@@ -104,7 +120,7 @@ def make_evaluator(agent: Agent, episodes: int, deterministic: bool, state: Any,
     def one_seed(state, key):
         return evaluate(agent.env, lambda obs, k: agent.act(state, obs, k, deterministic), key, episodes)
 
-    return jax.jit(map_seeds(one_seed, agent.config.num_seeds)).lower(state, keys).compile()
+    return jax.jit(map_seeds(one_seed, agent.config.num_runs)).lower(state, keys).compile()
 
 
 def record_video(agent: Agent, state: Any, key: jax.Array, path: Path) -> np.ndarray:
@@ -153,14 +169,15 @@ class Trainer:
             means = jnp.where(counts > 0, sums / jnp.maximum(counts, 1), jnp.nan)
             return state, {k: means[i] for i, k in enumerate(names)}
 
-        return jax.jit(map_seeds(one_seed, self.config.num_seeds, in_axes=(0, None)))
+        return jax.jit(map_seeds(one_seed, self.config.num_runs, in_axes=(0, None)))
 
     # -- host side -------------------------------------------------------------------------
 
     def _initial_state(self) -> tuple[Any, int]:
-        keys = jax.random.split(jax.random.PRNGKey(self.config.seed), self.config.num_seeds)
-        init = map_seeds(self.agent.init, self.config.num_seeds)
+        keys = run_keys(jax.random.PRNGKey(self.config.seed), self.config)
+        init = map_seeds(self.agent.init, self.config.num_runs)
         state = (jax.jit(init) if self.agent.loop.jittable else init)(keys)  # host sims reset in Python
+        state = state.replace(hparams=sweep_hparams(self.config))
         if not self.resume:
             return state, 0
         path = latest_checkpoint(self.run_dir / "checkpoints")
@@ -196,7 +213,7 @@ class Trainer:
     def _eval_keys(self, env_steps: int) -> jax.Array:
         # Eval randomness is derived from (seed, env_steps), never from the training RNG.
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + _EVAL_KEY_SALT), env_steps)
-        return jax.random.split(key, self.config.num_seeds)
+        return run_keys(key, self.config)
 
     def _eval_modes(self) -> list[bool]:
         """``deterministic`` flags to evaluate: greedy and/or stochastic (at least one)."""
@@ -249,7 +266,8 @@ class Trainer:
         ckpt_every = max(1, cfg.checkpoint.interval // spts) if cfg.checkpoint.interval else None
         logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name)
         logger.print(f"[bold]robojax[/] {agent.name} on {self.experiment['env']['id']}: run dir {self.run_dir}")
-        logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
+        runs = f"{cfg.num_runs // cfg.num_seeds} settings x " if cfg.sweep else ""
+        logger.print(f"compiled train step in {compile_s:.2f} s ({runs}{cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
         start_done = done
@@ -263,14 +281,13 @@ class Trainer:
                 timers["train_s"] += elapsed
                 done += n
                 env_steps = done * spts
-                record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_seeds / elapsed}
+                record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_runs / elapsed}
                 record.update({f"train/{k}": v for k, v in metrics.items()})
                 if eval_every and (done // eval_every > (done - n) // eval_every) and done < total:
                     t = time.perf_counter()
                     evaluation = self._evaluate(eval_fns, state, env_steps, logger)
                     timers["eval_s"] += time.perf_counter() - t
-                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in evaluation.items()
-                                   if not isinstance(v, list)})
+                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in evaluation.items()})
                     headline = "eval_return_mean" if cfg.eval.deterministic else "eval_stochastic_return_mean"
                     logger.print(f"step {env_steps:,}: eval return {evaluation[headline]:.2f}")
                 t = time.perf_counter()
@@ -292,7 +309,7 @@ class Trainer:
         t = time.perf_counter()
         path = self._save(state, done)
         timers["checkpoint_s"] += time.perf_counter() - t
-        trained = (done - start_done) * spts * cfg.num_seeds
+        trained = (done - start_done) * spts * cfg.num_runs
         summary = {
             **final_eval,
             "env_steps": done * spts,
@@ -306,6 +323,9 @@ class Trainer:
         }
         if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
             summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
+        if cfg.sweep:
+            summary["sweep"] = split_settings(summary, cfg)
+            logger.console.print(results_table(sweep_rows(summary["sweep"], summary)))
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
         msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
         logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
