@@ -43,7 +43,7 @@ def plot_curves(series: list[Series], metric: str, x: str, out: str | Path, conf
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
     band = f"; shaded: {confidence:.0%} bootstrap CI over seeds" if max(seeds) > 1 else ""
-    ax.set_title(f"mean over {'/'.join(map(str, seeds))} seed(s){band}", fontsize=10)
+    ax.set_title("one seed" if seeds == [1] else f"mean over {'/'.join(map(str, seeds))} seeds{band}", fontsize=10)
     ax.legend(fontsize=8, loc="best")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=130)
