@@ -10,7 +10,7 @@ from robojax.agents.ppo import PPO, PPOConfig
 from robojax.checkpoint import list_checkpoints, read_checkpoint, restore_state, save_checkpoint
 from robojax.config import CheckpointConfig, EnvConfig
 from robojax.errors import CheckpointError
-from robojax.trainer import load_run
+from robojax.runs import load_run
 
 from conftest import assert_trees_equal, quiet
 

@@ -91,3 +91,12 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes(tmp_path):
     assert json.loads(proc.stdout.strip().splitlines()[-1])["env_steps"] >= 300_000
     steps = [json.loads(line)["env_steps"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(steps) and steps[-1] >= 300_000
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "envs"])
+def test_subcommand_help_shows_its_own_usage(command):
+    proc = robojax(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    usage = proc.stdout.split("\n\n")[0]
+    assert usage.startswith(f"usage: robojax {command} [-h]"), usage
+    assert all(other not in usage for other in {"train", "eval", "envs"} - {command})

@@ -1,4 +1,4 @@
-"""Command line: ``robojax train``, ``robojax eval``, ``robojax envs``."""
+"""Command line: ``robojax train``, ``eval``, ``envs``, ``plot``, ``compare``."""
 
 from __future__ import annotations
 
@@ -15,27 +15,38 @@ from robojax.interrupts import Terminated
 
 USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR] [--resume DIR] [key=value ...]
        robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S] [--video]
-       robojax envs [SUITE]"""
+       robojax envs [SUITE]
+       robojax plot RUN_DIR... [--metric eval_return_mean] [--x env_steps|wall_s] [--out FILE]
+       robojax compare RUN_DIR... [--metric eval_return_mean]"""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="robojax", usage=USAGE, description="Fast RL in JAX for robot learning.")
     sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train an agent")
+    # An explicit prog: argparse otherwise builds it from the custom top-level usage above.
+    train = sub.add_parser("train", prog="robojax train", help="train an agent")
     train.add_argument("algo", help="agent name, e.g. ppo")
     train.add_argument("--env", help="env id SUITE/NAME (default: the config file's, else the agent's default)")
     train.add_argument("--config", help="YAML preset; command-line key=value overrides win")
     train.add_argument("--run-dir", help="output directory (default runs/ALGO_ENV_TIME)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, dotted for nested fields")
-    ev = sub.add_parser("eval", help="evaluate the latest checkpoint of a run; prints JSON")
+    ev = sub.add_parser("eval", prog="robojax eval", help="evaluate the latest checkpoint of a run; prints JSON")
     ev.add_argument("run_dir")
     ev.add_argument("--episodes", type=int, default=None, help="episodes per seed (default: the run's eval.episodes)")
     ev.add_argument("--stochastic", action="store_true", help="sample actions instead of the greedy policy")
     ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation episodes")
     ev.add_argument("--video", action="store_true", help="also write an MP4 of one greedy episode to RUN_DIR/videos/")
-    envs = sub.add_parser("envs", help="list env ids")
+    envs = sub.add_parser("envs", prog="robojax envs", help="list env ids")
     envs.add_argument("suite", nargs="?", help="only this suite")
+    plot = sub.add_parser("plot", prog="robojax plot", help="learning curves of runs (mean over seeds, bootstrap CI)")
+    plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    plot.add_argument("--metric", default="eval_return_mean", help="eval_return_mean (default), train/episode_return, ...")
+    plot.add_argument("--x", default="env_steps", choices=["env_steps", "wall_s"], help="x axis")
+    plot.add_argument("--out", default="learning_curves.png", help="output file, .png or .svg")
+    compare = sub.add_parser("compare", prog="robojax compare", help="table of final results per run or swept setting")
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    compare.add_argument("--metric", default="eval_return_mean", help="eval_return_mean (default), ...")
     return parser
 
 
@@ -91,13 +102,14 @@ def _eval(args: argparse.Namespace) -> int:
     import jax
 
     from robojax.evaluation import summarize
-    from robojax.trainer import load_run, make_evaluator
+    from robojax.runs import load_run
+    from robojax.trainer import make_evaluator, run_keys
 
     agent, state, meta = load_run(args.run_dir)
     episodes = args.episodes or agent.config.eval.episodes
     if episodes < 1:
         raise RobojaxError(f"--episodes={episodes}: must be >= 1")
-    keys = jax.random.split(jax.random.PRNGKey(args.seed), agent.config.num_seeds)
+    keys = run_keys(jax.random.PRNGKey(args.seed), agent.config)
     results = jax.device_get(make_evaluator(agent, episodes, not args.stochastic, state, keys)(state, keys))
     out = {"run_dir": str(args.run_dir), "env_steps": meta["env_steps"], "episodes": episodes,
            "policy": "stochastic" if args.stochastic else "deterministic", **summarize(results, "eval")}
@@ -122,6 +134,30 @@ def _envs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _series(args: argparse.Namespace) -> list:
+    from robojax.results import label_series, load_series
+
+    return label_series([s for run_dir in args.run_dirs for s in load_series(run_dir, args.metric)])
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from robojax.plotting import plot_curves
+
+    print(plot_curves(_series(args), args.metric, args.x, args.out))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from robojax.results import results_table
+
+    rows = [(s.label, s.final, s.env_steps[-1], s.wall_s[-1]) for s in _series(args)]
+    # Not a terminal (a pipe, a file): wide enough that labels are not cut.
+    Console(width=None if sys.stdout.isatty() else 200).print(results_table(rows, title=f"final {args.metric}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
@@ -132,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         args.overrides = list(args.overrides) + unknown
     try:
-        return {"train": _train, "eval": _eval, "envs": _envs}[args.command](args)
+        commands = {"train": _train, "eval": _eval, "envs": _envs, "plot": _plot, "compare": _compare}
+        return commands[args.command](args)
     except NonFiniteError as e:  # a training failure, not bad input
         print(f"robojax: error: {e}", file=sys.stderr)
         return 3

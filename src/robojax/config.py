@@ -4,11 +4,13 @@ command-line overrides are checked against them, field by field.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import itertools
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -77,6 +79,13 @@ class BaseConfig:
     logging: LogConfig = LogConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
     on_nonfinite: str = "stop"  # NaN/inf parameters or metrics: "stop" before saving them, or "continue"
+    # Hyper-parameter sweep: {field: [values]}; the cartesian product of settings x num_seeds
+    # trains in one compiled program (vmap). Only fields in SWEEPABLE.
+    sweep: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    #: Fields that only enter the traced computation (no shapes, no Python control flow):
+    #: the agent reads them from its train state's ``hparams`` when they are swept.
+    SWEEPABLE: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self):
         _check_min("total_steps", self.total_steps, 1)
@@ -84,6 +93,55 @@ class BaseConfig:
             raise ConfigError(f"on_nonfinite={self.on_nonfinite!r}: allowed values are ['stop', 'continue']")
         _check_min("num_envs", self.num_envs, 1)
         _check_min("num_seeds", self.num_seeds, 1)
+        if self.sweep:
+            self._check_sweep()
+
+    def _check_sweep(self) -> None:
+        """Refuse fields that cannot be swept in one program; validate every setting's config."""
+        hints = typing.get_type_hints(type(self))
+        sweep = {}
+        for name, values in self.sweep.items():
+            if name not in self.SWEEPABLE:
+                kind = "changes shapes or control flow" if name in hints else "is not a config field"
+                raise ConfigError(
+                    f"sweep.{name}: {name!r} {kind} and cannot be swept in one program; "
+                    f"sweepable fields: {', '.join(self.SWEEPABLE) or 'none'}"
+                )
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ConfigError(f"sweep.{name}={values!r}: expected a non-empty list of values")
+            sweep[name] = [_convert(v, hints[name], f"sweep.{name}[{i}]") for i, v in enumerate(values)]
+        object.__setattr__(self, "sweep", sweep)  # canonical values (YAML reads 1e-3 as a string)
+        for setting in self.sweep_settings():
+            dataclasses.replace(self, sweep={}, **setting)  # each setting's own checks (ranges, ...)
+
+    def sweep_settings(self) -> list[dict[str, Any]]:
+        """The swept settings (cartesian product, last field fastest); ``[{}]`` without a sweep."""
+        return sweep_settings(self.sweep)
+
+    @property
+    def num_runs(self) -> int:
+        """Agents trained in one program: swept settings x seeds (run ``i`` is setting ``i // num_seeds``)."""
+        return len(self.sweep_settings()) * self.num_seeds
+
+
+def sweep_settings(sweep: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """``{a: [1, 2], b: [3]}`` -> ``[{a: 1, b: 3}, {a: 2, b: 3}]`` (cartesian product, last field fastest)."""
+    names = list(sweep)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*sweep.values())]
+
+
+def with_hparams(config: BaseConfig, hparams: dict[str, Any]) -> BaseConfig:
+    """``config`` with its swept fields replaced by (traced) values from a train state's ``hparams``.
+
+    The copy skips ``__post_init__``: tracers cannot be range-checked, and every swept value
+    was checked as a concrete setting when the config was built.
+    """
+    if not hparams:
+        return config
+    traced = copy.copy(config)
+    for name, value in hparams.items():
+        object.__setattr__(traced, name, value)
+    return traced
 
 
 @dataclasses.dataclass(frozen=True)

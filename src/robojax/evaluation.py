@@ -67,7 +67,7 @@ def summarize(results: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
         f"{prefix}_return_max": float(ret.max()),
         f"{prefix}_length_mean": float(np.mean(results["length"])),
     }
-    if ret.ndim == 2 and ret.shape[0] > 1:  # (seeds, episodes)
+    if ret.ndim == 2:  # (seeds, episodes): per-seed means for confidence intervals over seeds
         out[f"{prefix}_return_per_seed"] = [float(x) for x in ret.mean(axis=1)]
     if "success" in results:
         out[f"{prefix}_success_rate"] = float(np.mean(results["success"]))

@@ -8,15 +8,17 @@ of logs, evaluations and checkpoints is the same for both kinds of env.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
 
-from robojax.agents.base import Agent
 from robojax.evaluation import evaluate_host
 from robojax.loops import PolicyOutputs, policy_step
 from robojax.metrics import pack_metrics
+
+if TYPE_CHECKING:  # the trainer (imported by agents/base.py) imports this module: annotations only
+    from robojax.agents.base import Agent
 
 
 def _unbatch(tree: Any) -> Any:

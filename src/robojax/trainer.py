@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,6 @@ import numpy as np
 import yaml
 
 from robojax import __version__, compile_cache
-from robojax.agents.base import Agent
 from robojax.checkpoint import (
     latest_checkpoint,
     read_checkpoint,
@@ -30,7 +29,7 @@ from robojax.checkpoint import (
     restore_state,
     save_checkpoint,
 )
-from robojax.config import EnvConfig, experiment_dict
+from robojax.config import BaseConfig, EnvConfig, experiment_dict
 from robojax.errors import CheckpointError, NonFiniteError, RunDirError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
@@ -39,7 +38,11 @@ from robojax.loggers import RunLogger
 from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
 from robojax.rundir import RunDirLock
+from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
+
+if TYPE_CHECKING:  # agents/base.py imports this module: annotations only, no import cycle
+    from robojax.agents.base import Agent
 
 _EVAL_KEY_SALT = 0x5EED
 
@@ -104,6 +107,21 @@ def map_seeds(fn, num_seeds: int, in_axes=0):
     return single
 
 
+def run_keys(key: jax.Array, config: BaseConfig) -> jax.Array:
+    """One key per run (setting x seed): every setting gets the same ``num_seeds`` keys."""
+    keys = jax.random.split(key, config.num_seeds)
+    return jnp.tile(keys, (config.num_runs // config.num_seeds,) + (1,) * (keys.ndim - 1))
+
+
+def sweep_hparams(config: BaseConfig) -> dict[str, jax.Array]:
+    """The ``hparams`` of every run (setting x seed, settings outer): ``{field: values[runs]}``."""
+    settings = config.sweep_settings()
+    return {
+        name: jnp.repeat(jnp.asarray([s[name] for s in settings], jnp.float32), config.num_seeds)
+        for name in config.sweep
+    }
+
+
 def make_evaluator(agent: Agent, episodes: int, deterministic: bool, state: Any, keys: jax.Array):
     """``(states[seeds], keys[seeds]) -> per-episode results[seeds, episodes]``.
 
@@ -116,7 +134,7 @@ def make_evaluator(agent: Agent, episodes: int, deterministic: bool, state: Any,
     def one_seed(state, key):
         return evaluate(agent.env, lambda obs, k: agent.act(state, obs, k, deterministic), key, episodes)
 
-    return jax.jit(map_seeds(one_seed, agent.config.num_seeds)).lower(state, keys).compile()
+    return jax.jit(map_seeds(one_seed, agent.config.num_runs)).lower(state, keys).compile()
 
 
 def record_video(agent: Agent, state: Any, key: jax.Array, path: Path) -> np.ndarray:
@@ -126,25 +144,6 @@ def record_video(agent: Agent, state: Any, key: jax.Array, path: Path) -> np.nda
     frames = record_episode(agent.env, act, key)
     write_mp4(path, frames)
     return frames
-
-
-def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
-    """Rebuild the agent of a run directory and restore its latest checkpoint: ``(agent, state, meta)``."""
-    from robojax.agents import AGENTS
-    from robojax.config import load_yaml, split_experiment
-
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise CheckpointError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    experiment = load_yaml(run_dir / "config.yaml")
-    algo = experiment.get("algo")
-    if algo not in AGENTS:
-        raise CheckpointError(f"{str(run_dir / 'config.yaml')!r}: unknown algo {algo!r}; known: {', '.join(AGENTS)}")
-    env_config, config = split_experiment(AGENTS[algo].config_cls, experiment)
-    agent = AGENTS[algo](config, env_config)
-    trainer = Trainer(agent, run_dir=run_dir, resume=True)
-    state, train_steps = trainer._initial_state()
-    return agent, state, {"train_steps": train_steps, "env_steps": train_steps * agent.steps_per_train_step}
 
 
 def _read_latest(directory: Path, attempts: int = 3) -> tuple[Path, dict[str, Any], dict[str, Any]]:
@@ -202,15 +201,20 @@ class Trainer:
             means = jnp.where(counts > 0, sums / jnp.maximum(counts, 1), jnp.nan)
             return state, {k: means[i] for i, k in enumerate(names)}
 
-        return jax.jit(map_seeds(one_seed, self.config.num_seeds, in_axes=(0, None)))
+        return jax.jit(map_seeds(one_seed, self.config.num_runs, in_axes=(0, None)))
 
     def _init_fn(self):
-        """The seeds' initial states from their keys: jitted on JAX envs (host simulators reset in Python)."""
-        init = map_seeds(self.agent.init, self.config.num_seeds)
-        return jax.jit(init) if self.agent.loop.jittable else init
+        """The runs' (settings x seeds) initial states from their keys, with each run's swept
+        hyper-parameters: jitted on JAX envs (host simulators reset in Python)."""
+        init, hparams = map_seeds(self.agent.init, self.config.num_runs), sweep_hparams(self.config)
+
+        def init_runs(keys: jax.Array) -> Any:
+            return init(keys).replace(hparams=hparams)
+
+        return jax.jit(init_runs) if self.agent.loop.jittable else init_runs
 
     def _seed_keys(self) -> jax.Array:
-        return jax.random.split(jax.random.PRNGKey(self.config.seed), self.config.num_seeds)
+        return run_keys(jax.random.PRNGKey(self.config.seed), self.config)
 
     def _prepare(self, stop: DeferredInterrupts) -> tuple[Any, int, Any, dict[bool, Any], float, float]:
         """The initial state and the compiled chunk and evaluations:
@@ -289,7 +293,7 @@ class Trainer:
     def _eval_keys(self, env_steps: int) -> jax.Array:
         # Eval randomness is derived from (seed, env_steps), never from the training RNG.
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + _EVAL_KEY_SALT), env_steps)
-        return jax.random.split(key, self.config.num_seeds)
+        return run_keys(key, self.config)
 
     def _eval_modes(self) -> list[bool]:
         """``deterministic`` flags to evaluate: greedy and/or stochastic (at least one)."""
@@ -361,7 +365,8 @@ class Trainer:
         ckpt_every = max(1, cfg.checkpoint.interval // spts) if cfg.checkpoint.interval else None
         logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name)
         logger.print(f"[bold]robojax[/] {agent.name} on {self.experiment['env']['id']}: run dir {self.run_dir}")
-        logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
+        runs = f"{cfg.num_runs // cfg.num_seeds} settings x " if cfg.sweep else ""
+        logger.print(f"compiled train step in {compile_s:.2f} s ({runs}{cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
         start_done, warned = done, False
@@ -377,7 +382,7 @@ class Trainer:
                 state, done = new_state, done + n
                 timers["train_s"] += elapsed
                 env_steps = done * spts
-                record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_seeds / elapsed}
+                record = {"wall_s": time.perf_counter() - start, "sps": n * spts * cfg.num_runs / elapsed}
                 record.update({f"train/{k}": v for k, v in means.items()})
                 problem = self._guard(state, metrics, env_steps)
                 if problem and cfg.on_nonfinite == "stop":
@@ -390,8 +395,7 @@ class Trainer:
                     t = time.perf_counter()
                     evaluation = self._evaluate(eval_fns, state, env_steps, logger)
                     timers["eval_s"] += time.perf_counter() - t
-                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in evaluation.items()
-                                   if not isinstance(v, list)})
+                    record.update({f"eval/{k[5:]}" if k.startswith("eval_") else k: v for k, v in evaluation.items()})
                     headline = "eval_return_mean" if cfg.eval.deterministic else "eval_stochastic_return_mean"
                     logger.print(f"step {env_steps:,}: eval return {evaluation[headline]:.2f}")
                 t = time.perf_counter()
@@ -407,7 +411,7 @@ class Trainer:
             t = time.perf_counter()
             path = self._save(state, done)
             timers["checkpoint_s"] += time.perf_counter() - t
-            trained = (done - start_done) * spts * cfg.num_seeds
+            trained = (done - start_done) * spts * cfg.num_runs
             summary = {
                 **final_eval,
                 "env_steps": done * spts,
@@ -422,6 +426,9 @@ class Trainer:
             }
             if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
                 summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
+            if cfg.sweep:
+                summary["sweep"] = split_settings(summary, cfg)
+                logger.console.print(results_table(sweep_rows(summary["sweep"], summary)))
             (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
             msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
             logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")

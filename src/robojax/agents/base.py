@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jax
+import jax.numpy as jnp
 
-from robojax.config import BaseConfig, EnvConfig
+from robojax.config import BaseConfig, EnvConfig, with_hparams
 from robojax.envs import Env, HostEnv, make_env
 from robojax.errors import ConfigError
 from robojax.loops import HostLoop, JaxLoop, PolicyOutputs, Transition
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 class Agent(abc.ABC):
     """Base class of ``PPO``, ``SAC``, ...: subclasses define ``init``, ``behaviour``, ``update`` and ``act``.
 
-    Train states are flax struct dataclasses with (at least) a ``loop`` and a ``key`` field.
+    Train states are flax struct dataclasses with (at least) a ``loop``, a ``key`` and an
+    ``hparams`` field (``init_hparams()``). Fields listed in the config's ``SWEEPABLE`` must be
+    read through ``hyperparams(state)`` so that a sweep can trace them.
     """
 
     #: Name used on the command line and in run directories.
@@ -49,6 +52,11 @@ class Agent(abc.ABC):
                     f"num_seeds={config.num_seeds}: several seeds in one program need a JAX env "
                     "(gymnax, brax); host simulators train one seed per process"
                 )
+            if config.sweep:
+                raise ConfigError(
+                    f"sweep.{next(iter(config.sweep))}: sweeps in one program need a JAX env (gymnax, brax); "
+                    "host simulators train one setting per process"
+                )
             self.loop: JaxLoop | HostLoop = HostLoop(self.env, config.num_envs)
         else:
             self.loop = JaxLoop(self.env, config.num_envs)
@@ -56,6 +64,17 @@ class Agent(abc.ABC):
     @abc.abstractmethod
     def init(self, key: jax.Array) -> Any:
         """The initial train state of one seed (a pytree with the loop state in a ``loop`` field)."""
+
+    def init_hparams(self) -> dict[str, jax.Array]:
+        """The ``hparams`` field of a fresh train state: the swept fields' first setting, as arrays.
+
+        The trainer overwrites them with each run's setting; ``hyperparams`` reads them back.
+        """
+        return {name: jnp.asarray(values[0], jnp.float32) for name, values in self.config.sweep.items()}
+
+    def hyperparams(self, state: Any) -> BaseConfig:
+        """The config to compute with: swept fields are the traced values in ``state.hparams``."""
+        return with_hparams(self.config, state.hparams)
 
     @property
     @abc.abstractmethod

@@ -33,6 +33,7 @@ class PPOState:
     loop: LoopState
     key: jax.Array
     step: jax.Array
+    hparams: dict[str, jax.Array]  # swept hyper-parameters (Agent.hyperparams)
 
 
 class PPO(Agent):
@@ -54,10 +55,11 @@ class PPO(Agent):
             config.network, config.policy, self.env.observation_space, self.env.action_space
         )
         updates = self.num_train_steps * config.epochs * config.num_minibatches
-        lr = optax.linear_schedule(config.learning_rate, 0.0, updates) if config.anneal_lr else config.learning_rate
+        anneal = [optax.scale_by_schedule(optax.linear_schedule(1.0, 0.0, updates))] if config.anneal_lr else []
         # Flattened: clipping and Adam run on one vector instead of one small kernel per leaf.
+        # The learning rate is applied in the update (it may be a swept, traced value).
         self.optimizer = optax.flatten(
-            optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr, eps=config.adam_eps))
+            optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.scale_by_adam(eps=config.adam_eps), *anneal)
         )
 
     @property
@@ -75,6 +77,7 @@ class PPO(Agent):
             loop=self.loop.reset(env_key),
             key=key,
             step=jnp.zeros((), jnp.int32),
+            hparams=self.init_hparams(),
         )
 
     def _normalize(self, obs_stats: RunningStats, obs: jax.Array) -> jax.Array:
@@ -94,7 +97,7 @@ class PPO(Agent):
         return env_action, raw, {"log_prob": log_prob, "value": value}
 
     def update(self, state: PPOState, batch: Transition) -> tuple[PPOState, dict[str, jax.Array]]:
-        cfg = self.config
+        cfg = self.hyperparams(state)
         key, update_key = jax.random.split(state.key)
         params = state.params
         obs = self._normalize(state.obs_stats, batch.obs)
@@ -124,7 +127,7 @@ class PPO(Agent):
         }
         # (T, N, ...) -> (T * N, ...): the time/env structure is not needed after GAE.
         data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
-        params, opt_state, metrics = self._update(params, state.opt_state, data, update_key)
+        params, opt_state, metrics = self._update(cfg, params, state.opt_state, data, update_key)
 
         obs_stats = state.obs_stats.update(batch.obs) if cfg.normalize_obs else state.obs_stats
         new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
@@ -132,14 +135,14 @@ class PPO(Agent):
         metrics["value_target_mean"] = target.mean()
         return new_state, metrics
 
-    def _update(self, params, opt_state, data: dict[str, jax.Array], key: jax.Array):
-        cfg = self.config
+    def _update(self, cfg: PPOConfig, params, opt_state, data: dict[str, jax.Array], key: jax.Array):
         grad_fn = jax.grad(ppo_loss, has_aux=True)
 
         def sgd_step(carry, mb):
             params, opt_state = carry
             grads, stats = grad_fn(params, self.actor.apply, self.critic.apply, **mb, config=cfg)
             updates, opt_state = self.optimizer.update(grads, opt_state, params)
+            updates = jax.tree.map(lambda u: -cfg.learning_rate * u, updates)
             # Of the raveled gradient, like the flattened optimizer's clipping: XLA computes it once.
             stats["grad_norm"] = optax.tree.norm(ravel_pytree(grads)[0])
             return (optax.apply_updates(params, updates), opt_state), stats

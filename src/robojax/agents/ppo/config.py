@@ -33,6 +33,8 @@ class PPOConfig(BaseConfig):
     network: NetworkConfig = NetworkConfig()
     policy: PolicyConfig = PolicyConfig()
 
+    SWEEPABLE = ("learning_rate", "gamma", "gae_lambda", "clip_eps", "vf_coef", "ent_coef", "reward_scale")
+
     def __post_init__(self):
         super().__post_init__()
         for name in ("rollout_length", "epochs", "num_minibatches"):

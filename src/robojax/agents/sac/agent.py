@@ -35,6 +35,7 @@ class SACState:
     key: jax.Array
     step: jax.Array  # train steps done (env steps = step * num_envs)
     updates: jax.Array  # gradient updates applied
+    hparams: dict[str, jax.Array]  # swept hyper-parameters (Agent.hyperparams)
 
 
 class SAC(Agent):
@@ -69,7 +70,8 @@ class SAC(Agent):
         self.actor, self.critic = make_actor_critic(
             config.network, config.policy, self.env.observation_space, space, config.num_critics
         )
-        self.optimizers = {part: optax.adam(config.lr(part)) for part in ("actor", "critic", "alpha")}
+        # Adam without its learning rate: the update scales by it (it may be a swept, traced value).
+        self.optimizers = {part: optax.scale_by_adam() for part in ("actor", "critic", "alpha")}
         self.target_entropy = float(-self.action_dim if config.target_entropy is None else config.target_entropy)
         # Updates start once the buffer holds this many transitions (after a resume without a
         # saved buffer, the restored policy refills it before updates continue).
@@ -107,6 +109,7 @@ class SAC(Agent):
             key=key,
             step=jnp.zeros((), jnp.int32),
             updates=jnp.zeros((), jnp.int32),
+            hparams=self.init_hparams(),
         )
 
     def checkpoint_view(self, state: SACState) -> Any:
@@ -151,7 +154,7 @@ class SAC(Agent):
         ready = buffer.size >= self.learning_starts
 
         def learn():
-            return self._update(state.params, state.opt_state, buffer, update_key, state.updates)
+            return self._update(self.hyperparams(state), state.params, state.opt_state, buffer, update_key, state.updates)
 
         def skip():
             shapes = jax.eval_shape(learn)[2]
@@ -164,18 +167,21 @@ class SAC(Agent):
         metrics = {k: v.mean() for k, v in stats.items()}
         metrics["alpha"] = jnp.exp(params["log_alpha"])
         metrics.update(episode_metrics(batch))
-        new_state = SACState(params, opt_state, buffer, state.loop, key, state.step + 1, updates)
+        new_state = SACState(params, opt_state, buffer, state.loop, key, state.step + 1, updates, state.hparams)
         return new_state, metrics
 
-    def _update(self, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
+    def _update(self, cfg: SACConfig, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
         """``grad_updates_per_step`` updates of critic, actor, alpha and targets, as one scan."""
-        cfg, opt = self.config, self.optimizers
         critic_grad = jax.grad(critic_loss, has_aux=True)
         actor_grad = jax.grad(actor_loss, has_aux=True)
         alpha_grad = jax.grad(alpha_loss)
 
         def masked(flag, new, old):
             return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+        def apply_adam(part, grads, opt_state, params):
+            step, opt_state = self.optimizers[part].update(grads, opt_state, params)
+            return optax.apply_updates(params, jax.tree.map(lambda g: -cfg.lr(part) * g, step)), opt_state
 
         def one_update(carry, xs):
             params, opt_state = carry
@@ -188,20 +194,17 @@ class SAC(Agent):
                 params["critic"], self.critic.apply, params["target_critic"], params["actor"], self.actor.apply,
                 batch, alpha, critic_key, cfg,
             )
-            step, critic_opt = opt["critic"].update(grads, opt_state["critic"], params["critic"])
-            critic = optax.apply_updates(params["critic"], step)
+            critic, critic_opt = apply_adam("critic", grads, opt_state["critic"], params["critic"])
 
             grads, actor_stats = actor_grad(
                 params["actor"], self.actor.apply, critic, self.critic.apply, batch["obs"], alpha, actor_key, cfg
             )
             stats.update(actor_stats)
-            step, actor_opt = opt["actor"].update(grads, opt_state["actor"], params["actor"])
-            actor = optax.apply_updates(params["actor"], step)
+            actor, actor_opt = apply_adam("actor", grads, opt_state["actor"], params["actor"])
             log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
             if cfg.autotune_alpha:
                 grad = alpha_grad(log_alpha, actor_stats["log_prob"], self.target_entropy)
-                step, alpha_opt = opt["alpha"].update(grad, alpha_opt, log_alpha)
-                log_alpha = optax.apply_updates(log_alpha, step)
+                log_alpha, alpha_opt = apply_adam("alpha", grad, alpha_opt, log_alpha)
             if cfg.actor_update_frequency > 1:
                 do_actor = i % cfg.actor_update_frequency == 0
                 actor, actor_opt, log_alpha, alpha_opt = masked(

@@ -48,6 +48,11 @@ class SACConfig(BaseConfig):
     network: NetworkConfig = NetworkConfig(hidden_sizes=(256, 256), activation="relu")
     policy: PolicyConfig = PolicyConfig(log_std="state_dependent", action_bounds="tanh")
 
+    SWEEPABLE = (
+        "learning_rate", "actor_learning_rate", "critic_learning_rate", "alpha_learning_rate",
+        "gamma", "tau", "reward_scale",
+    )
+
     def __post_init__(self):
         super().__post_init__()
         for name in (
