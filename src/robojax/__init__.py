@@ -8,6 +8,7 @@ import os as _os
 if not _os.environ.get("DISPLAY"):
     _os.environ.setdefault("MUJOCO_GL", "egl")
 
+import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
 from robojax.envs import list_envs, make_env  # noqa: E402

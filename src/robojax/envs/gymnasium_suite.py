@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from robojax.envs.host import HostEnv, HostVectorEnv, convert_gymnasium_space
-from robojax.envs.spaces import Box
-from robojax.errors import EnvError
+from robojax.envs.spaces import Discrete
+from robojax.errors import ConfigError, EnvError
 
 VECTORIZATION = ("sync", "async")
 VIDEO_SIZE = (320, 240)
@@ -28,25 +29,47 @@ class GymnasiumEnv(HostEnv):
     """Any registered Gymnasium env, vectorised with Gymnasium's sync or async vector env.
 
     Gymnasium's ``TimeLimit`` (from the env's registration, or ``max_episode_steps``) sets
-    ``truncated``; the vector env resets ended episodes in the same step.
+    ``truncated``; the vector env resets ended episodes in the same step. ``pixels=S`` observes
+    uint8 ``(S, S, 3)`` frames rendered offscreen instead of the state (Gymnasium's
+    ``AddRenderObservation``); with ``pixels_state=True`` the observation is the dict
+    ``{"pixels", "state"}``.
     """
 
-    def __init__(self, name: str, vectorization: str = "sync", max_episode_steps: int | None = None, **make_kwargs: Any):
+    def __init__(
+        self,
+        name: str,
+        vectorization: str = "sync",
+        max_episode_steps: int | None = None,
+        pixels: int = 0,
+        pixels_state: bool = False,
+        **make_kwargs: Any,
+    ):
         gym = _gym()
         if vectorization not in VECTORIZATION:
             raise EnvError(f"gymnasium vectorization {vectorization!r} is not one of {', '.join(VECTORIZATION)}")
+        if isinstance(pixels, bool) or not isinstance(pixels, int) or pixels < 0:
+            raise ConfigError(f"env.kwargs.pixels={pixels!r}: the image size in pixels (0 = state observations)")
+        if pixels_state and not pixels:
+            raise ConfigError("env.kwargs.pixels_state=true needs env.kwargs.pixels > 0 (the image size)")
         self.name = name
         self.vectorization = vectorization
         self.make_kwargs = dict(make_kwargs)
         if max_episode_steps is not None:
             self.make_kwargs["max_episode_steps"] = int(max_episode_steps)
+        self.wrappers: list[Any] = []
+        if pixels:
+            # Rendered offscreen (MUJOCO_GL=egl without a display) at pixels x pixels.
+            self.make_kwargs.update(render_mode="rgb_array", width=pixels, height=pixels)
+            self.wrappers.append(
+                functools.partial(gym.wrappers.AddRenderObservation, render_only=not pixels_state, obs_key="state")
+            )
         try:
-            probe = gym.make(name, **self.make_kwargs)
+            probe = functools.reduce(lambda env, wrap: wrap(env), self.wrappers, gym.make(name, **self.make_kwargs))
         except gym.error.DependencyNotInstalled as e:
             raise EnvError(f"gymnasium/{name} needs extra packages: {e}") from e
         try:
             obs_space = convert_gymnasium_space(probe.observation_space, f"gymnasium/{name} observation")
-            if not isinstance(obs_space, Box):
+            if isinstance(obs_space, Discrete):
                 raise NotImplementedError(f"gymnasium/{name}: discrete observation spaces are not supported")
             self.observation_space = obs_space
             self.action_space = convert_gymnasium_space(probe.action_space, f"gymnasium/{name} action")
@@ -57,7 +80,7 @@ class GymnasiumEnv(HostEnv):
     def create(self, num_envs: int, render: bool = False) -> HostVectorEnv:
         gym = _gym()
         kwargs = dict(self.make_kwargs)
-        if render:
+        if render and not self.wrappers:
             kwargs["render_mode"] = "rgb_array"
 
         def make(**extra: Any):
@@ -66,11 +89,12 @@ class GymnasiumEnv(HostEnv):
                 num_envs=num_envs,
                 vectorization_mode=self.vectorization,
                 vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+                wrappers=self.wrappers or None,
                 **kwargs,
                 **extra,
             )
 
-        if render:
+        if render and not self.wrappers:  # pixel envs render videos at their observation size
             try:  # MuJoCo envs take a frame size; others do not
                 return HostVectorEnv(make(width=VIDEO_SIZE[0], height=VIDEO_SIZE[1]))
             except TypeError:
