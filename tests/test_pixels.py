@@ -1,6 +1,7 @@
 """Image and dict observations end to end: spaces, loops, replay, checkpoints, encoders,
 frame stacking, random shift, the JAX-rendered pixel tasks, and pixel agents."""
 
+import json
 import shutil
 
 import jax
@@ -11,7 +12,7 @@ import pytest
 from robojax import PPO, SAC, PPOConfig, SACConfig
 from robojax.augment import make_augmentation, random_shift
 from robojax.checkpoint import list_checkpoints, read_checkpoint
-from robojax.config import CheckpointConfig
+from robojax.config import CheckpointConfig, load_yaml, split_experiment
 from robojax.encoders.cnn import CNN, CNNConfig
 from robojax.envs import Box, Dict, make_env
 from robojax.envs.frame_stack import FrameStackVectorEnv
@@ -242,30 +243,70 @@ def _pixel_config(cls, **overrides):
     return quiet(cls.config_cls(), network=network, **overrides)
 
 
-@pytest.mark.parametrize("cls,extra", [(PPO, {"rollout_length": 8, "num_envs": 2, "num_minibatches": 2}),
-                                       (SAC, {"num_envs": 2, "num_seed_steps": 8, "batch_size": 8, "buffer_size": 64,
+@pytest.mark.parametrize("cls,extra", [(PPO, {"rollout_length": 4, "num_envs": 2, "num_minibatches": 2}),
+                                       (SAC, {"num_envs": 2, "num_seed_steps": 0, "batch_size": 4, "buffer_size": 16,
                                               "augmentation": "shift", "network": {"share_encoder": True}})])
-def test_encoder_chosen_by_config_reaches_agent_and_resumes_exactly(tmp_path, cls, extra):
-    """A cnn/multi encoder from the config trains PPO and SAC on dict observations with uint8
-    images, checkpoints them (uint8 images in the loop state and replay buffer) and resumes
-    bit-identically."""
-    env = _env_config(**DICT_ENV)
-    config = _pixel_config(cls, total_steps=64, **extra, checkpoint=CheckpointConfig(interval=32, keep=5),
-                           log_interval=16)
-    agent = cls(config, env)
-    names = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(
-        jax.eval_shape(agent.init, jax.random.PRNGKey(0)).params)[0]]
+def test_encoder_chosen_by_config_reaches_ppo_and_sac(cls, extra):
+    """A cnn/multi encoder named in the config trains PPO and SAC on dict observations with uint8 images."""
+    agent = cls(_pixel_config(cls, **extra), _env_config(**DICT_ENV))
+    state = agent.init(jax.random.PRNGKey(0))
+    names = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(state.params)[0]]
     assert any("Conv" in n for n in names), "the cnn encoder is in the parameters"
-    full = agent.train(run_dir=tmp_path / "a")
-    assert full.state.loop.obs["pixels"].dtype == jnp.uint8
-    if cls is SAC:  # uint8 in the buffer; the actor uses the critic's encoder
-        assert full.state.buffer.data["obs"]["pixels"].dtype == jnp.uint8
+    new, metrics = jax.jit(agent.train_step)(state)
+    assert new.loop.obs["pixels"].dtype == jnp.uint8
+    assert all(np.isfinite(float(v)) for k, v in metrics.items() if not k.startswith("episode"))
+    changed = jax.tree_util.tree_map(lambda a, b: bool((a != b).any()), state.params, new.params)
+    assert any(jax.tree_util.tree_leaves(changed))
+    if cls is SAC:  # uint8 in the buffer; the actor has no encoder of its own (it uses the critic's)
+        assert new.buffer.data["obs"]["pixels"].dtype == jnp.uint8
         assert not any("Conv" in n and "actor" in n for n in names)
-    mid = [p for p in list_checkpoints(tmp_path / "a" / "checkpoints") if p.name.endswith("000000000032.ckpt")]
+
+
+def test_pixel_sac_checkpoint_round_trip_and_exact_resume(tmp_path):
+    """Checkpoints hold the uint8 images of the loop state and replay buffer; resuming from one
+    ends bit-identical to the uninterrupted run."""
+    extra = {"num_envs": 2, "num_seed_steps": 8, "batch_size": 8, "buffer_size": 64, "augmentation": "shift",
+             "network": {"share_encoder": True}}
+    config = _pixel_config(SAC, total_steps=48, **extra, checkpoint=CheckpointConfig(interval=24, keep=5),
+                           log_interval=24)
+    env = _env_config(**DICT_ENV)
+    full = SAC(config, env).train(run_dir=tmp_path / "a")
+    mid = [p for p in list_checkpoints(tmp_path / "a" / "checkpoints") if p.name.endswith("000000000024.ckpt")]
     _, raw = read_checkpoint(mid[0])
-    assert any(np.asarray(v).dtype == np.uint8 and np.asarray(v).ndim >= 4 for v in raw.values())
+    images = {k: np.asarray(v) for k, v in raw.items() if "pixels" in k}
+    assert images and all(v.dtype == np.uint8 for v in images.values())
+    assert any("buffer" in k and v.any() for k, v in images.items())  # real frames, not zeros
     (tmp_path / "b" / "checkpoints").mkdir(parents=True)
     shutil.copy(mid[0], tmp_path / "b" / "checkpoints" / mid[0].name)
     shutil.copy(tmp_path / "a" / "config.yaml", tmp_path / "b" / "config.yaml")
-    resumed = cls(config, env).train(run_dir=tmp_path / "b", resume=True)
+    resumed = SAC(config, env).train(run_dir=tmp_path / "b", resume=True)
     assert_trees_equal(resumed.state, full.state)
+
+
+def test_gymnasium_pixel_observations():
+    env = make_env("gymnasium/InvertedPendulum-v5", pixels=16, pixels_state=True, frame_stack=2)
+    assert env.observation_space.shape == {"pixels": (16, 16, 6), "state": (8,)}
+    assert env.observation_space.spaces["pixels"].dtype == np.uint8
+    sim = env.create(2)
+    try:
+        obs = sim.reset(0)
+        assert obs["pixels"].dtype == np.uint8 and obs["pixels"].shape == (2, 16, 16, 6) and obs["pixels"].any()
+        step = sim.step(np.zeros((2, 1), np.float32))
+        assert step.obs["state"].dtype == np.float32 and step.obs["state"].shape == (2, 8)
+    finally:
+        sim.close()
+    with pytest.raises(ConfigError, match="env.kwargs.pixels_state=true needs env.kwargs.pixels"):
+        make_env("gymnasium/InvertedPendulum-v5", pixels_state=True)
+
+
+@pytest.mark.slow
+def test_ppo_learns_from_pixels(tmp_path):
+    """PPO with a CNN on 16x16 RGB pixels/PointMass: the untrained greedy policy stays put
+    (return about -25); after 20k steps it moves to the centre."""
+    env, preset = split_experiment(PPOConfig, load_yaml("configs/ppo_pixels_pointmass.yaml"))
+    config = quiet(preset, total_steps=20_480, log_interval=5_120)
+    result = PPO(config, env).train(run_dir=tmp_path)
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])["train/episode_return"]
+    assert first < -12, first
+    assert result.summary["eval_return_mean"] > -10, result.summary
