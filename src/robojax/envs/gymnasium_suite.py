@@ -25,6 +25,22 @@ def available() -> list[str]:
     return sorted(_gym().envs.registry)
 
 
+def _without_shadows(env: Any) -> Any:
+    """Turn off shadows and reflections of a MuJoCo env's offscreen renderer.
+
+    With Mesa's software renderer (EGL on a machine without a GPU) they cost ~98% of a frame:
+    an 84x84 HalfCheetah frame took ~1 s with them and ~16 ms without (2 shared cores).
+    """
+    renderer = getattr(env.unwrapped, "mujoco_renderer", None)
+    if renderer is not None:
+        import mujoco
+
+        scene = renderer._get_viewer("rgb_array").scn  # created here instead of on the first render
+        scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+    return env
+
+
 class GymnasiumEnv(HostEnv):
     """Any registered Gymnasium env, vectorised with Gymnasium's sync or async vector env.
 
@@ -60,9 +76,10 @@ class GymnasiumEnv(HostEnv):
         if pixels:
             # Rendered offscreen (MUJOCO_GL=egl without a display) at pixels x pixels.
             self.make_kwargs.update(render_mode="rgb_array", width=pixels, height=pixels)
-            self.wrappers.append(
-                functools.partial(gym.wrappers.AddRenderObservation, render_only=not pixels_state, obs_key="state")
-            )
+            self.wrappers += [
+                _without_shadows,
+                functools.partial(gym.wrappers.AddRenderObservation, render_only=not pixels_state, obs_key="state"),
+            ]
         try:
             probe = functools.reduce(lambda env, wrap: wrap(env), self.wrappers, gym.make(name, **self.make_kwargs))
         except gym.error.DependencyNotInstalled as e:
