@@ -28,15 +28,16 @@ class _JaxVectorSim:
     def reset(self, seed):
         keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(self.num_envs) + seed)
         self.state, ts = jax.vmap(self.env.reset)(keys)
-        return np.asarray(ts.obs), {}
+        return jax.tree.map(np.asarray, ts.obs), {}
 
     def step(self, action):
         self.state, ts = self._step(self.state, jnp.asarray(action))
         info = {}
         done = np.asarray(ts.done)
-        if done.any():
-            info = {"final_obs": np.asarray(ts.final_obs), "_final_obs": done}
-        return np.asarray(ts.obs), np.asarray(ts.reward), np.asarray(ts.terminated), np.asarray(ts.truncated), info
+        if done.any():  # per env, as Gymnasium gives it (also for dict observations)
+            final = [jax.tree.map(lambda x: np.asarray(x[i]), ts.final_obs) for i in range(self.num_envs)]
+            info = {"final_obs": final, "_final_obs": done}
+        return jax.tree.map(np.asarray, ts.obs), np.asarray(ts.reward), np.asarray(ts.terminated), np.asarray(ts.truncated), info
 
     def close(self):
         pass

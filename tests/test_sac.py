@@ -13,9 +13,10 @@ from robojax import AGENTS, SAC, SACConfig
 from robojax.checkpoint import latest_checkpoint, list_checkpoints, read_checkpoint, restore_state, save_checkpoint
 from robojax.config import CheckpointConfig, EvalConfig, LogConfig, from_dict
 from robojax.errors import ConfigError
-from robojax.models import NetworkConfig
+from robojax.models import Flatten, NetworkConfig
 from robojax.agents.sac.losses import critic_target, sample_squashed
-from robojax.agents.sac.networks import CriticEnsemble
+from robojax.agents.sac.networks import Critic
+from robojax.envs.spaces import Box
 from robojax.config import load_yaml, split_experiment
 
 from conftest import assert_trees_equal
@@ -134,7 +135,7 @@ def test_metrics_are_scalars_and_nan_during_warmup(trained):
 
 
 def test_critic_ensemble_is_vmapped():
-    net = CriticEnsemble(NetworkConfig(hidden_sizes=(8,), activation="relu"), num_critics=3)
+    net = Critic(Flatten(Box.create(-1, 1, (4,))), NetworkConfig(hidden_sizes=(8,), activation="relu"), num_critics=3)
     obs, act = jnp.ones((5, 4)), jnp.ones((5, 2))
     params = net.init(jax.random.PRNGKey(0), obs, act)
     leaves = jax.tree.leaves(params)

@@ -12,6 +12,7 @@ from robojax import compile_cache as _compile_cache  # noqa: E402
 
 _compile_cache.setup()  # before anything compiles: JAX decides at its first compile
 
+import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.compile_cache import set_compilation_cache  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402

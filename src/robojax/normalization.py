@@ -1,10 +1,19 @@
-"""Running mean/variance of observations, kept in the train state (so it is checkpointed)."""
+"""Running mean/variance of observations, kept in the train state (so it is checkpointed).
+
+Only float parts are normalised: images (uint8) are scaled inside their encoder and never by
+running statistics. ``create_obs_stats``/``update_obs_stats``/``normalize_obs`` handle any
+observation space: a float ``Box`` has one ``RunningStats``, a ``Dict`` a dict of them for its
+float parts, an image ``Box`` none (an empty dict).
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
+
+from robojax.envs.spaces import Dict, ObsSpace
 
 
 @struct.dataclass
@@ -30,3 +39,27 @@ class RunningStats:
 
     def normalize(self, x: jax.Array, clip: float = 10.0) -> jax.Array:
         return jnp.clip((x - self.mean) / jnp.sqrt(self.var + 1e-8), -clip, clip)
+
+
+ObsStats = RunningStats | dict[str, RunningStats]
+
+
+def create_obs_stats(space: ObsSpace) -> ObsStats:
+    """Fresh statistics for the float parts of observations of ``space``."""
+    if isinstance(space, Dict):
+        return {k: RunningStats.create(s.shape) for k, s in space.spaces.items() if np.issubdtype(s.dtype, np.floating)}
+    return RunningStats.create(space.shape) if np.issubdtype(space.dtype, np.floating) else {}
+
+
+def update_obs_stats(stats: ObsStats, obs) -> ObsStats:
+    """Merge a batch of observations (leading axes are samples) into ``stats``."""
+    if isinstance(stats, RunningStats):
+        return stats.update(obs)
+    return {k: s.update(obs[k]) for k, s in stats.items()}
+
+
+def normalize_obs(stats: ObsStats, obs):
+    """``obs`` with its float parts normalised; other parts unchanged."""
+    if isinstance(stats, RunningStats):
+        return stats.normalize(obs)
+    return {**obs, **{k: s.normalize(obs[k]) for k, s in stats.items()}} if stats else obs

@@ -8,6 +8,7 @@ new episode, so advantages never flow across an episode boundary.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -49,7 +50,7 @@ def gae_advantages(
 def next_state_values(
     value_fn: Callable[[jax.Array], jax.Array],
     value: jax.Array,
-    next_obs: jax.Array,
+    next_obs: Any,
     truncated: jax.Array,
     time_limit: int | None,
 ) -> jax.Array:
@@ -64,7 +65,7 @@ def next_state_values(
     another reason), or the limit is unknown (``None``), every ``next_obs`` is evaluated, which
     gives the same result.
     """
-    shifted = jnp.concatenate([value[1:], value_fn(next_obs[-1])[None]], axis=0)
+    shifted = jnp.concatenate([value[1:], value_fn(jax.tree.map(lambda x: x[-1], next_obs))[None]], axis=0)
 
     def evaluate_all() -> jax.Array:
         return jnp.where(truncated, value_fn(next_obs), shifted)
@@ -78,7 +79,7 @@ def next_state_values(
     else:
         t_idx = jnp.argsort(~truncated, axis=0, stable=True)[:k]  # (k, N), distinct per env
     env_idx = jnp.arange(value.shape[1])[None, :]
-    final_values = value_fn(next_obs[t_idx, env_idx])
+    final_values = value_fn(jax.tree.map(lambda x: x[t_idx, env_idx], next_obs))
     selected = jnp.where(truncated[t_idx, env_idx], final_values, shifted[t_idx, env_idx])
     within_bound = shifted.at[t_idx, env_idx].set(selected)
     overflow = jnp.max(jnp.sum(truncated, axis=0)) > k

@@ -45,7 +45,7 @@ def record_episode(env: Env | HostEnv, act: ActFn, key: jax.Array, width: int = 
     states = [state]
     for _ in range(max_steps):
         key, k = jax.random.split(key)
-        state, ts = step(state, act(ts.obs[None], k)[0])
+        state, ts = step(state, act(jax.tree.map(lambda x: x[None], ts.obs), k)[0])
         if ts.done:
             break
         states.append(state)

@@ -12,9 +12,10 @@ import abc
 import dataclasses
 from typing import Any
 
+import jax
 import numpy as np
 
-from robojax.envs.spaces import Box, Discrete, EnvSpec, Space
+from robojax.envs.spaces import Box, Dict, Discrete, EnvSpec, Space
 from robojax.errors import EnvError
 
 
@@ -51,15 +52,16 @@ class HostVectorEnv:
         self._return[:] = 0.0
         self._length[:] = 0
         self._success[:] = False
-        return np.asarray(obs, np.float32)
+        return host_observation(obs)
 
     def step(self, action: np.ndarray) -> HostStep:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        obs = np.asarray(obs, np.float32)
-        final_obs = obs.copy()
+        obs = host_observation(obs)
+        final_obs = jax.tree.map(np.copy, obs)
         if "_final_obs" in info:
             for i in np.flatnonzero(info["_final_obs"]):
-                final_obs[i] = np.asarray(info["final_obs"][i], np.float32)
+                final = host_observation(info["final_obs"][i])
+                jax.tree.map(lambda dst, src: dst.__setitem__(i, src), final_obs, final)
         success = None
         if self.reports_success:
             # With SAME_STEP autoreset, ``info`` of an env whose episode ended this step is its
@@ -96,6 +98,17 @@ class HostVectorEnv:
         self.env.close()
 
 
+def host_observation(obs: Any) -> Any:
+    """A simulator's observation (array or dict of arrays) as NumPy: floats as float32, other
+    dtypes (uint8 images) kept as they are."""
+
+    def convert(x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        return x.astype(np.float32) if np.issubdtype(x.dtype, np.floating) else x
+
+    return jax.tree.map(convert, dict(obs) if isinstance(obs, dict) else obs)
+
+
 def _info_flag(info: dict, key: str, num_envs: int) -> np.ndarray:
     """``info[key]`` as a bool array over envs (False where absent or masked out by ``info["_" + key]``)."""
     if key not in info:
@@ -114,12 +127,19 @@ class HostEnv(EnvSpec, abc.ABC):
         """``num_envs`` simulators stepped together (``render=True`` for RGB frames)."""
 
 
-def convert_gymnasium_space(space: Any, what: str) -> Space:
-    """A Gymnasium ``Box``/``Discrete`` as a robojax space; anything else is refused by name."""
+def convert_gymnasium_space(space: Any, what: str) -> Space | Dict:
+    """A Gymnasium ``Box``/``Discrete``/``Dict`` (of boxes) as a robojax space; anything else is
+    refused by name. Float boxes become float32, integer boxes (uint8 images) keep their dtype."""
     from gymnasium import spaces
 
     if isinstance(space, spaces.Discrete):
         return Discrete(int(space.n))
     if isinstance(space, spaces.Box):
-        return Box.create(space.low, space.high, space.shape)
-    raise EnvError(f"{what} space {space} is not supported (only Box and Discrete; discrete observations are one-hot encoded)")
+        dtype = np.float32 if np.issubdtype(space.dtype, np.floating) else space.dtype
+        return Box.create(space.low, space.high, space.shape, dtype)
+    if isinstance(space, spaces.Dict):
+        parts = {k: convert_gymnasium_space(s, f"{what} part {k!r}") for k, s in space.spaces.items()}
+        if not all(isinstance(p, Box) for p in parts.values()):
+            raise EnvError(f"{what} space: only Dict spaces of Box parts are supported")
+        return Dict(parts)
+    raise EnvError(f"{what} space {space} is not supported (only Box, Discrete and Dict; discrete observations are one-hot encoded)")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite
+from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite, pixels_suite
 from robojax.envs.core import Env
+from robojax.envs.frame_stack import FrameStack, FrameStackHostEnv, check_frame_stack
 from robojax.envs.host import HostEnv
 from robojax.envs.spaces import Discrete
 from robojax.envs.wrappers import AutoReset, EpisodeStatistics, OneHotObservation, TimeLimit
@@ -20,6 +21,7 @@ SUITES: dict[str, tuple[Callable[[], list[str]], Callable[..., Env | HostEnv]]] 
     "gymnasium": (gymnasium_suite.available, gymnasium_suite.GymnasiumEnv),
     "metaworld": (metaworld_suite.available, metaworld_suite.MetaWorldEnv),
     "maniskill": (maniskill_suite.available, maniskill_suite.ManiSkillEnv),
+    "pixels": (pixels_suite.available, pixels_suite.make_pixels_env),
 }
 
 
@@ -83,8 +85,11 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     on host simulators).
 
     ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200``, for Brax
-    ``backend="generalized"``, for Gymnasium ``vectorization="async"``.
+    ``backend="generalized"``, for Gymnasium ``vectorization="async"``; except
+    ``frame_stack=k``, which stacks the last ``k`` observations along channels (any suite).
     """
+    kwargs = dict(kwargs)
+    frame_stack = check_frame_stack(kwargs.pop("frame_stack", 1))
     suite, name = parse_env_id(env_id)
     names, build = SUITES[suite]
     known = names()
@@ -95,8 +100,9 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     except TypeError as e:
         raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
     if isinstance(raw, HostEnv):
-        return raw
+        return FrameStackHostEnv(raw, frame_stack) if frame_stack > 1 else raw
     if isinstance(raw.observation_space, Discrete):
         raw = OneHotObservation(raw)
+    raw = FrameStack(raw, frame_stack) if frame_stack > 1 else raw
     env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
     return AutoReset(EpisodeStatistics(env))

@@ -47,13 +47,46 @@ class Discrete:
         return jax.random.randint(key, (), 0, self.n, jnp.int32)
 
 
+@dataclasses.dataclass(frozen=True)
+class Dict:
+    """Named observation parts, each a ``Box`` (e.g. ``{"pixels": uint8 (H, W, C), "state": float32 (d,)}``).
+
+    An observation of a ``Dict`` space is a ``dict`` of arrays with these keys; every loop,
+    buffer and checkpoint treats it as a pytree.
+    """
+
+    spaces: dict[str, Box]
+
+    @property
+    def shape(self) -> dict[str, tuple[int, ...]]:
+        return {k: s.shape for k, s in self.spaces.items()}
+
+
 Space = Box | Discrete
+ObsSpace = Box | Dict
+
+
+def is_image(space: Box) -> bool:
+    """An image part: a ``(H, W, C)`` box of unsigned bytes (kept uint8 until the encoder)."""
+    return len(space.shape) == 3 and space.dtype == np.uint8
+
+
+def obs_parts(space: ObsSpace) -> dict[str, Box]:
+    """The named parts of an observation space (a single ``Box`` is one part named ``""``)."""
+    return dict(space.spaces) if isinstance(space, Dict) else {"": space}
+
+
+def zeros_observation(space: ObsSpace) -> jax.Array | dict[str, jax.Array]:
+    """A dummy observation of one env (zeros in each part's dtype), e.g. to initialise networks."""
+    if isinstance(space, Dict):
+        return {k: jnp.zeros(s.shape, s.dtype) for k, s in space.spaces.items()}
+    return jnp.zeros(space.shape, space.dtype)
 
 
 class EnvSpec:
     """What an agent sees of any env, JAX or host simulator: its spaces and time limit."""
 
-    observation_space: Box
+    observation_space: ObsSpace
     action_space: Space
     #: Episode length after which the env is truncated; ``None`` if unlimited.
     max_episode_steps: int | None = None

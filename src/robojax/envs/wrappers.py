@@ -121,7 +121,7 @@ class AutoReset(Wrapper):
         reset_inner, reset_ts = self.env.reset(reset_key)
         done = ts.done
         inner = jax.tree.map(lambda r, s: jnp.where(done, r, s), reset_inner, inner)
-        obs = jnp.where(done, reset_ts.obs, ts.obs)
+        obs = jax.tree.map(lambda r, o: jnp.where(done, r, o), reset_ts.obs, ts.obs)
         return AutoResetState(inner, key), ts.replace(obs=obs, final_obs=ts.obs)
 
 

@@ -61,7 +61,7 @@ class HostLoop:
         one dispatch and wake-up of the device per step.
         """
         step_fn = self._policy_step(policy)
-        obs = np.asarray(state.obs)
+        obs = jax.tree.map(np.asarray, state.obs)
         observations, actions, extras, sim_steps = [], [], [], []
         for i in range(num_steps):
             t = time.perf_counter()
@@ -85,14 +85,19 @@ class HostLoop:
             obs = step.obs
         t = time.perf_counter()
         batch = Transition(
-            obs=np.stack(observations),
+            obs=_stack(observations),
             action=np.stack(actions),
             reward=np.stack([s.reward for s in sim_steps]),
             terminated=np.stack([s.terminated for s in sim_steps]),
             truncated=np.stack([s.truncated for s in sim_steps]),
-            next_obs=np.stack([s.final_obs for s in sim_steps]),
+            next_obs=_stack([s.final_obs for s in sim_steps]),
             extras={k: np.stack([e[k] for e in extras]) for k in extras[0]},
             info={k: np.stack([s.info[k] for s in sim_steps]) for k in sim_steps[0].info},
         )
         self.timers["stack_s"] += time.perf_counter() - t
         return LoopState(state.env_state, obs), batch, key
+
+
+def _stack(observations: list[Any]) -> Any:
+    """Stack per-step observations (arrays or dicts of arrays) along a new leading time axis."""
+    return jax.tree.map(lambda *xs: np.stack(xs), *observations)

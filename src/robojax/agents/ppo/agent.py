@@ -18,7 +18,8 @@ from robojax.config import EnvConfig
 from robojax.envs import Env, HostEnv
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.minibatches import shuffled_minibatches
-from robojax.normalization import RunningStats
+from robojax.envs.spaces import zeros_observation
+from robojax.normalization import ObsStats, create_obs_stats, normalize_obs, update_obs_stats
 from robojax.policies import deterministic_action, to_env_action
 from robojax.returns import gae_advantages, next_state_values
 
@@ -29,7 +30,7 @@ class PPOState:
 
     params: dict[str, Any]
     opt_state: optax.OptState
-    obs_stats: RunningStats
+    obs_stats: ObsStats
     loop: LoopState
     key: jax.Array
     step: jax.Array
@@ -68,20 +69,20 @@ class PPO(Agent):
 
     def init(self, key: jax.Array) -> PPOState:
         actor_key, critic_key, env_key, key = jax.random.split(key, 4)
-        obs = jnp.zeros(self.env.observation_space.shape, jnp.float32)
+        obs = zeros_observation(self.env.observation_space)
         params = {"actor": self.actor.init(actor_key, obs), "critic": self.critic.init(critic_key, obs)}
         return PPOState(
             params=params,
             opt_state=self.optimizer.init(params),
-            obs_stats=RunningStats.create(self.env.observation_space.shape),
+            obs_stats=create_obs_stats(self.env.observation_space),
             loop=self.loop.reset(env_key),
             key=key,
             step=jnp.zeros((), jnp.int32),
             hparams=self.init_hparams(),
         )
 
-    def _normalize(self, obs_stats: RunningStats, obs: jax.Array) -> jax.Array:
-        return obs_stats.normalize(obs) if self.config.normalize_obs else obs
+    def _normalize(self, obs_stats: ObsStats, obs: Any) -> Any:
+        return normalize_obs(obs_stats, obs) if self.config.normalize_obs else obs
 
     def act(self, state: PPOState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
         dist = self.actor.apply(state.params["actor"], self._normalize(state.obs_stats, obs))
@@ -129,7 +130,7 @@ class PPO(Agent):
         data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
         params, opt_state, metrics = self._update(cfg, params, state.opt_state, data, update_key)
 
-        obs_stats = state.obs_stats.update(batch.obs) if cfg.normalize_obs else state.obs_stats
+        obs_stats = update_obs_stats(state.obs_stats, batch.obs) if cfg.normalize_obs else state.obs_stats
         new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
         metrics.update(episode_metrics(batch))
         metrics["value_target_mean"] = target.mean()

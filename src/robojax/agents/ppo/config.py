@@ -48,6 +48,8 @@ class PPOConfig(BaseConfig):
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1]")
+        if self.network.share_encoder:
+            raise ConfigError("network.share_encoder=true is not supported by PPO (its actor and critic have their own encoders)")
         for name in ("learning_rate", "clip_eps", "max_grad_norm"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
+import distrax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,10 +16,11 @@ from flax import struct
 from robojax.agents.base import Agent
 from robojax.agents.sac.config import SACConfig
 from robojax.agents.sac.losses import actor_loss, alpha_loss, critic_loss
-from robojax.agents.sac.networks import make_actor_critic
+from robojax.agents.sac.networks import Critic, make_actor_critic
+from robojax.augment import make_augmentation
 from robojax.config import EnvConfig
 from robojax.envs import Env, HostEnv
-from robojax.envs.spaces import Box
+from robojax.envs.spaces import Box, zeros_observation
 from robojax.errors import ConfigError
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.policies import deterministic_action, scale_unit_action
@@ -67,9 +70,9 @@ class SAC(Agent):
                 f"low={space.low}, high={space.high}"
             )
         self.action_dim = space.shape[0]
-        self.actor, self.critic = make_actor_critic(
-            config.network, config.policy, self.env.observation_space, space, config.num_critics
-        )
+        obs_space = self.env.observation_space
+        self.actor, self.critic = make_actor_critic(config.network, config.policy, obs_space, space, config.num_critics)
+        self.augment = make_augmentation(config.augmentation, config.shift_pad, obs_space)
         # Adam without its learning rate: the update scales by it (it may be a swept, traced value).
         self.optimizers = {part: optax.scale_by_adam() for part in ("actor", "critic", "alpha")}
         self.target_entropy = float(-self.action_dim if config.target_entropy is None else config.target_entropy)
@@ -83,11 +86,12 @@ class SAC(Agent):
 
     def init(self, key: jax.Array) -> SACState:
         actor_key, critic_key, env_key, key = jax.random.split(key, 4)
-        obs = jnp.zeros(self.env.observation_space.shape, jnp.float32)
+        obs = zeros_observation(self.env.observation_space)
         action = jnp.zeros((self.action_dim,), jnp.float32)
         critic_params = self.critic.init(critic_key, obs, action)
+        actor_input = self.critic.apply(critic_params, obs, method=Critic.encode) if self.shares_encoder else obs
         params = {
-            "actor": self.actor.init(actor_key, obs),
+            "actor": self.actor.init(actor_key, actor_input),
             "critic": critic_params,
             # A copy, not the same arrays: a jitted update that donates the state must not
             # see one buffer twice.
@@ -99,8 +103,9 @@ class SAC(Agent):
             "critic": self.optimizers["critic"].init(params["critic"]),
             "alpha": self.optimizers["alpha"].init(params["log_alpha"]),
         }
-        example = {"obs": obs, "action": action, "reward": 0.0, "terminated": 0.0, "next_obs": obs}
-        example = jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), example)
+        zero = jnp.zeros((), jnp.float32)
+        # Observations keep their dtypes: images stay uint8 in the buffer.
+        example = {"obs": obs, "action": action, "reward": zero, "terminated": zero, "next_obs": obs}
         return SACState(
             params=params,
             opt_state=opt_state,
@@ -122,8 +127,19 @@ class SAC(Agent):
 
     # -- acting ------------------------------------------------------------------------------
 
+    @property
+    def shares_encoder(self) -> bool:
+        return self.config.network.share_encoder
+
+    def policy(self, actor_params, obs, critic_params) -> distrax.Distribution:
+        """The actor's distribution over pre-tanh actions; with ``network.share_encoder`` it sees the
+        critic's observation features (``critic_params``) with the gradient stopped."""
+        if self.shares_encoder:
+            obs = jax.lax.stop_gradient(self.critic.apply(critic_params, obs, method=Critic.encode))
+        return self.actor.apply(actor_params, obs)
+
     def act(self, state: SACState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
-        dist = self.actor.apply(state.params["actor"], obs)
+        dist = self.policy(state.params["actor"], obs, state.params["critic"])
         raw = deterministic_action(dist) if deterministic else dist.sample(seed=key)
         return scale_unit_action(jnp.tanh(raw), self.env.action_space)
 
@@ -132,7 +148,8 @@ class SAC(Agent):
     def behaviour(self, state: SACState, obs: jax.Array, key: jax.Array):
         """Sample from the current policy, or uniformly during the first ``num_seed_steps`` env steps."""
         sample_key, uniform_key = jax.random.split(key)
-        unit = jnp.tanh(self.actor.apply(state.params["actor"], obs).sample(seed=sample_key))
+        dist = self.policy(state.params["actor"], obs, state.params["critic"])
+        unit = jnp.tanh(dist.sample(seed=sample_key))
         uniform = jax.random.uniform(uniform_key, unit.shape, unit.dtype, -1.0, 1.0)
         warmup = state.step * self.config.num_envs < self.config.num_seed_steps
         unit = jnp.where(warmup, uniform, unit)
@@ -148,7 +165,7 @@ class SAC(Agent):
             "terminated": batch.terminated.astype(jnp.float32),
             "next_obs": batch.next_obs,  # true final obs where an episode ended
         }
-        data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]).astype(jnp.float32), data)
+        data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
         buffer = state.buffer.add(data)
 
         ready = buffer.size >= self.learning_starts
@@ -186,18 +203,21 @@ class SAC(Agent):
         def one_update(carry, xs):
             params, opt_state = carry
             k, i = xs
-            batch_key, critic_key, actor_key = jax.random.split(k, 3)
+            batch_key, critic_key, actor_key, obs_key, next_key = jax.random.split(k, 5)
             batch = buffer.sample(batch_key, cfg.batch_size)
+            # Independent augmentations of obs and next obs (DrQ); the identity without one.
+            batch = {**batch, "obs": self.augment(obs_key, batch["obs"]), "next_obs": self.augment(next_key, batch["next_obs"])}
             alpha = jnp.exp(params["log_alpha"])
 
             grads, stats = critic_grad(
-                params["critic"], self.critic.apply, params["target_critic"], params["actor"], self.actor.apply,
-                batch, alpha, critic_key, cfg,
+                params["critic"], self.critic.apply, params["target_critic"], params["actor"],
+                functools.partial(self.policy, critic_params=params["critic"]), batch, alpha, critic_key, cfg,
             )
             critic, critic_opt = apply_adam("critic", grads, opt_state["critic"], params["critic"])
 
             grads, actor_stats = actor_grad(
-                params["actor"], self.actor.apply, critic, self.critic.apply, batch["obs"], alpha, actor_key, cfg
+                params["actor"], functools.partial(self.policy, critic_params=critic), critic, self.critic.apply,
+                batch["obs"], alpha, actor_key, cfg,
             )
             stats.update(actor_stats)
             actor, actor_opt = apply_adam("actor", grads, opt_state["actor"], params["actor"])

@@ -45,6 +45,8 @@ class SACConfig(BaseConfig):
     backup_entropy: bool = True  # include -alpha * log_prob in the critic target
     reward_scale: float = 1.0
     save_buffer: bool = True  # include the replay buffer in checkpoints
+    augmentation: str = "none"  # "shift": DrQ's random shift of image observations (obs and next obs)
+    shift_pad: int = 4  # pixels of edge padding (maximum shift) for augmentation=shift
     network: NetworkConfig = NetworkConfig(hidden_sizes=(256, 256), activation="relu")
     policy: PolicyConfig = PolicyConfig(log_std="state_dependent", action_bounds="tanh")
 

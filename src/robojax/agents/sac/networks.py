@@ -1,4 +1,10 @@
-"""SAC's actor (squashed Gaussian) and critic ensemble (Q networks vmapped over their params)."""
+"""SAC's actor (squashed Gaussian) and critic: an observation encoder, then an ensemble of Q heads.
+
+The critic encodes the observation once and its ``num_critics`` Q heads (vmapped over their
+params) each see the features concatenated with the action. With ``network.share_encoder``
+the actor has no encoder of its own: it takes the critic's features (``Critic.encode``), with
+the gradient stopped, so the encoder learns from the critic loss only (DrQ).
+"""
 
 from __future__ import annotations
 
@@ -6,49 +12,56 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from robojax.envs.spaces import Box, Space
-from robojax.models import NetworkConfig, ScalarHead, make_encoder
+from robojax.envs.spaces import ObsSpace, Space
+from robojax.models import NetworkConfig, ScalarHead, make_encoder, make_observation_encoder, make_trunk
 from robojax.policies import PolicyConfig, PolicyHead
 
 
-class QNetwork(nn.Module):
-    """``Q(obs, action)``: the encoder sees the flattened observation concatenated with the action."""
+class QHead(nn.Module):
+    """``Q(features, action)``: the trunk sees the observation features concatenated with the action."""
 
     network: NetworkConfig
 
     @nn.compact
-    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
-        obs = obs.reshape(*action.shape[:-1], -1)  # (*batch, *obs_shape) -> (*batch, obs_dim)
-        return ScalarHead(make_encoder(self.network), scale=1.0)(jnp.concatenate([obs, action], -1))
+    def __call__(self, features: jax.Array, action: jax.Array) -> jax.Array:
+        return ScalarHead(make_trunk(self.network), scale=1.0)(jnp.concatenate([features, action], -1))
 
 
-class CriticEnsemble(nn.Module):
-    """``num_critics`` independent Q networks evaluated as one batched program.
+class Critic(nn.Module):
+    """``num_critics`` Q functions on one observation encoder. Output: ``(num_critics, ...)``.
 
-    ``nn.vmap`` stacks every parameter along a leading ensemble axis, so each layer is one
-    batched matmul over the ensemble instead of a Python loop. Output: ``(num_critics, ...)``.
+    ``nn.vmap`` stacks every head parameter along a leading ensemble axis, so each layer is one
+    batched matmul over the ensemble instead of a Python loop.
     """
 
+    encoder: nn.Module  # observations -> features, shared by the Q heads
     network: NetworkConfig
     num_critics: int = 2
 
-    @nn.compact
-    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+    def setup(self):
         ensemble = nn.vmap(
-            QNetwork,
+            QHead,
             variable_axes={"params": 0},
             split_rngs={"params": True},
             in_axes=None,
             out_axes=0,
             axis_size=self.num_critics,
         )
-        return ensemble(self.network)(obs, action)
+        self.heads = ensemble(self.network)
+
+    def encode(self, obs) -> jax.Array:
+        """The observation features the Q heads (and a sharing actor) see."""
+        return self.encoder(obs)
+
+    def __call__(self, obs, action: jax.Array) -> jax.Array:
+        return self.heads(self.encode(obs), action)
 
 
 def make_actor_critic(
-    network: NetworkConfig, policy: PolicyConfig, observation_space: Box, action_space: Space, num_critics: int
+    network: NetworkConfig, policy: PolicyConfig, obs_space: ObsSpace, action_space: Space, num_critics: int
 ) -> tuple[nn.Module, nn.Module]:
-    """``(actor, critic)``: ``actor(obs)`` is a Gaussian over pre-tanh actions, ``critic(obs, a)`` Q values."""
-    actor = PolicyHead(make_encoder(network, observation_space), action_space, policy)
-    critic = CriticEnsemble(network, num_critics)
-    return actor, critic
+    """``(actor, critic)``: ``actor(obs)`` (or ``actor(critic features)`` with ``share_encoder``)
+    is a Gaussian over pre-tanh actions, ``critic(obs, a)`` the ensemble's Q values."""
+    encoder = make_trunk(network) if network.share_encoder else make_encoder(network, obs_space, "actor")
+    critic_encoder = make_observation_encoder(network, obs_space, "critic")
+    return PolicyHead(encoder, action_space, policy), Critic(critic_encoder, network, num_critics)

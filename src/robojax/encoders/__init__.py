@@ -1,0 +1,9 @@
+"""Observation encoders beyond the MLP, each registered with ``robojax.models.register_encoder``.
+
+Importing this package registers them (``robojax.models`` does so on import). Each module
+defines its encoder and its settings (a nested config dataclass, a field of ``NetworkConfig``).
+"""
+
+from robojax.encoders import cnn, multi
+
+__all__ = ["cnn", "multi"]
