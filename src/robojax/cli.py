@@ -1,4 +1,4 @@
-"""Command line: ``robojax train``, ``robojax eval``, ``robojax envs``."""
+"""Command line: ``robojax train``, ``robojax eval``, ``robojax envs``, ``robojax demos``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from robojax.errors import RobojaxError
 
 USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR] [--resume DIR] [key=value ...]
        robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S] [--video]
-       robojax envs [SUITE]"""
+       robojax envs [SUITE]
+       robojax demos tabletop/NAME --episodes K --out DIR [--seed S] [--pixel-size M]"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--video", action="store_true", help="also write an MP4 of one greedy episode to RUN_DIR/videos/")
     envs = sub.add_parser("envs", help="list env ids")
     envs.add_argument("suite", nargs="?", help="only this suite")
+    demos = sub.add_parser("demos", help="write oracle demonstrations of a tabletop task")
+    demos.add_argument("env", help="tabletop/NAME")
+    demos.add_argument("--episodes", type=int, required=True, help="solved episodes to keep")
+    demos.add_argument("--out", required=True, help="directory to write (must not hold demos yet)")
+    demos.add_argument("--seed", type=int, default=0, help="first episode seed (seeds S, S+1, ...)")
+    demos.add_argument("--pixel-size", type=float, default=None, help="metres per pixel (default 0.00625)")
     return parser
 
 
@@ -93,9 +100,18 @@ def _resolved(agent) -> dict:
 def _eval(args: argparse.Namespace) -> int:
     import jax
 
+    from robojax.agents import AGENTS
+    from robojax.config import load_yaml
     from robojax.evaluation import summarize
     from robojax.trainer import load_run, make_evaluator
 
+    config_file = Path(args.run_dir) / "config.yaml"
+    agent_cls = AGENTS.get(load_yaml(config_file).get("algo")) if config_file.is_file() else None
+    if hasattr(agent_cls, "evaluate_run"):  # agents with their own driver (transporter)
+        if args.episodes is not None and args.episodes < 1:
+            raise RobojaxError(f"--episodes={args.episodes}: must be >= 1")
+        print(json.dumps(agent_cls.evaluate_run(args.run_dir, args.episodes, args.seed, args.video)))
+        return 0
     agent, state, meta = load_run(args.run_dir)
     episodes = args.episodes or agent.config.eval.episodes
     if episodes < 1:
@@ -122,6 +138,21 @@ def _envs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demos(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from robojax.envs.tabletop import task_name
+    from robojax.envs.tabletop.demos import generate
+
+    name = task_name(args.env)
+    with Progress(transient=False) as progress:
+        task = progress.add_task(f"{args.env} demos", total=args.episodes)
+        for _ in generate(name, args.episodes, args.out, seed=args.seed, pixel_size=args.pixel_size):
+            progress.advance(task)
+    print(json.dumps({"env": args.env, "episodes": args.episodes, "out": str(args.out)}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
@@ -132,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         args.overrides = list(args.overrides) + unknown
     try:
-        return {"train": _train, "eval": _eval, "envs": _envs}[args.command](args)
+        return {"train": _train, "eval": _eval, "envs": _envs, "demos": _demos}[args.command](args)
     except RobojaxError as e:
         print(f"robojax: error: {e}", file=sys.stderr)
         return 2

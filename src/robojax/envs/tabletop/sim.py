@@ -19,6 +19,7 @@ SPEED = 0.002  # metres of suction-cup travel per simulator step (1 m/s)
 TURN = math.radians(1.0)  # radians of suction-cup yaw per simulator step
 HOVER = 0.15  # travel height of the suction cup above the table (m)
 SETTLE_STEPS = 250
+TABLE_RGB = (0.5, 0.45, 0.4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _mjcf(bodies: tuple[Body, ...]) -> str:
   <compiler angle="radian"/>
   <option timestep="{TIMESTEP}" integrator="implicitfast"/>
   <worldbody>
-    <geom name="table" type="plane" size="2 2 0.1" rgba="0.5 0.45 0.4 1"/>
+    <geom name="table" type="plane" size="2 2 0.1" rgba="{" ".join(map(str, TABLE_RGB))} 1"/>
     <body name="suction" mocap="true" pos="0.5 0 {HOVER}">
       <geom type="cylinder" size="0.01 0.02" pos="0 0 0.02" contype="0" conaffinity="0" rgba="0.2 0.2 0.2 1"/>
     </body>
