@@ -39,6 +39,7 @@ def test_rotating_the_crop_by_90_degrees_shifts_the_place_logits():
     pick = jnp.array([20, 20])  # the centre pixel: np.rot90 turns the image about it
     turned = jnp.asarray(np.rot90(np.asarray(image), -1))  # turned(p + R(90) u) = image(p + u)
 
+    @jax.jit
     def logits(query_image):
         crops = rotated_crops(query_image, pick, 13, k)
         kernels = net.apply(params, crops, method="query_kernels")
@@ -52,8 +53,8 @@ def test_translating_the_image_translates_the_pick_logits():
     net, params, _ = _net()
     image = jnp.zeros((64, 64, 4)).at[24:36, 26:34].set(jax.random.normal(jax.random.PRNGKey(2), (12, 8, 4)))
     shifted = jnp.roll(image, (4, -6), axis=(0, 1))  # multiples of the stride (2)
-    a = net.apply(params, image, method="pick_logits")
-    b = net.apply(params, shifted, method="pick_logits")
+    pick_logits = jax.jit(lambda x: net.apply(params, x, method="pick_logits"))
+    a, b = pick_logits(image), pick_logits(shifted)
     inner = slice(16, 48)
     np.testing.assert_allclose(jnp.roll(a, (4, -6), axis=(0, 1))[inner, inner], b[inner, inner], atol=1e-4)
 
