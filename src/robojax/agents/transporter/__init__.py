@@ -2,5 +2,6 @@
 
 from robojax.agents.transporter.agent import Transporter, TransporterState
 from robojax.agents.transporter.config import DemosConfig, TransporterConfig
+from robojax.agents.transporter.conv_mlp import ConvMLP
 
-__all__ = ["DemosConfig", "Transporter", "TransporterConfig", "TransporterState"]
+__all__ = ["ConvMLP", "DemosConfig", "Transporter", "TransporterConfig", "TransporterState"]

@@ -155,9 +155,9 @@ class Transporter:
 
         return TransporterTrainer(self, run_dir=run_dir, resume=resume).run()
 
-    @staticmethod
-    def evaluate_run(run_dir: str | Path, episodes: int | None, seed: int, video: bool) -> dict[str, Any]:
+    @classmethod
+    def evaluate_run(cls, run_dir: str | Path, episodes: int | None, seed: int, video: bool) -> dict[str, Any]:
         """``robojax eval RUN_DIR``: the latest checkpoint on test episodes (JSON-ready)."""
         from robojax.agents.transporter.trainer import evaluate_run
 
-        return evaluate_run(run_dir, episodes, seed, video)
+        return evaluate_run(cls, run_dir, episodes, seed, video)

@@ -155,13 +155,14 @@ class TransporterTrainer:
         return TransporterResult(state=state, summary=summary, run_dir=self.run_dir)
 
 
-def evaluate_run(run_dir: str | Path, episodes: int | None, seed: int, video: bool) -> dict[str, Any]:
-    """``robojax eval`` for a transporter run: the latest checkpoint on ``episodes`` test episodes."""
+def evaluate_run(agent_cls: type[Transporter], run_dir: str | Path, episodes: int | None, seed: int,
+                 video: bool) -> dict[str, Any]:
+    """``robojax eval`` for a run of ``agent_cls``: the latest checkpoint on ``episodes`` test episodes."""
     from robojax.config import load_yaml, split_experiment
 
     experiment = load_yaml(Path(run_dir) / "config.yaml")
-    env_config, config = split_experiment(Transporter.config_cls, experiment)
-    agent = Transporter(config, env_config)
+    env_config, config = split_experiment(agent_cls.config_cls, experiment)
+    agent = agent_cls(config, env_config)
     state, steps = TransporterTrainer(agent, run_dir=run_dir, resume=True).initial_state()
     episodes = episodes or config.eval.episodes
     path = Path(run_dir) / "videos" / f"eval_step_{steps:012d}.mp4" if video else None

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 
-import mujoco
 import numpy as np
 
+from robojax.envs.tabletop.sim import mujoco
 from robojax.errors import EnvError
 
 

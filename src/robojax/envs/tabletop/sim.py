@@ -11,8 +11,14 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import mujoco
 import numpy as np
+
+from robojax.errors import EnvError
+
+try:
+    import mujoco
+except ImportError:  # optional: only this suite needs it, checked when a scene is built
+    mujoco = None
 
 TIMESTEP = 0.002
 SPEED = 0.002  # metres of suction-cup travel per simulator step (1 m/s)
@@ -89,6 +95,8 @@ class Scene:
     """A compiled tabletop scene: body poses, ray casts and the suction primitive."""
 
     def __init__(self, bodies: tuple[Body, ...]):
+        if mujoco is None:
+            raise EnvError("the tabletop suite needs MuJoCo: pip install 'robojax[tabletop]'")
         self.bodies = {b.name: b for b in bodies}
         self.model = mujoco.MjModel.from_xml_string(_mjcf(bodies))
         self.data = mujoco.MjData(self.model)
