@@ -1,13 +1,14 @@
 """Transporter Networks: equivariances, labels, overfitting one demo, config and CLI errors."""
 
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from robojax.agents.transporter import DemosConfig, Transporter, TransporterConfig, labels
+from robojax.agents.transporter import ConvMLP, DemosConfig, Transporter, TransporterConfig, labels
 from robojax.agents.transporter.networks import Transporter as Net
 from robojax.agents.transporter.networks import rotated_crops
 from robojax.cli import main
@@ -30,7 +31,7 @@ def demo_dir(tmp_path_factory):
 def _net(k=16):
     net = Net((8, 8), 3, 13, k)
     image = jax.random.normal(jax.random.PRNGKey(1), (41, 41, 4))
-    return net, net.init(jax.random.PRNGKey(0), image, jnp.array([20, 20])), image
+    return net, jax.jit(net.init)(jax.random.PRNGKey(0), image, jnp.array([20, 20])), image
 
 
 def test_rotating_the_crop_by_90_degrees_shifts_the_place_logits():
@@ -129,6 +130,23 @@ def test_cli_demos_train_eval(tmp_path, capsys):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["train_steps"] == 4 and len(summary["eval_scores"]) == 2
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
-    assert main(["eval", str(run), "--episodes", "2", "--seed", "3"]) == 0
+    assert main(["eval", str(run), "--episodes", "2", "--seed", "3", "--video"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["episodes"] == 2 and 0.0 <= out["eval_score_mean"] <= 1.0 and len(out["eval_scores"]) == 2
+    assert Path(out["video"]).stat().st_size > 0
+
+
+def test_conv_mlp_baseline_learns_its_demo(demo_dir):
+    config = TransporterConfig(batch_size=1, learning_rate=1e-3, augment=False, channels=(8, 8),
+                               demos=DemosConfig(str(demo_dir), 1))
+    agent = ConvMLP(config, ENV)
+    _, data = agent.load_demos()
+    step = jax.jit(agent.train_step)
+    state = agent.init(jax.random.PRNGKey(0))
+    state, first = step(state, data)
+    for _ in range(60):
+        state, metrics = step(state, data)
+    assert float(metrics["loss"]) < 0.1 * float(first["loss"])
+    pick, place, rot = jax.jit(agent.predict)(state.params, data.image[0])
+    assert np.abs(np.asarray(pick) - np.asarray(data.pick[0])).max() < 4
+    assert np.abs(np.asarray(place) - np.asarray(data.place[0])).max() < 4

@@ -110,6 +110,8 @@ def _eval(args: argparse.Namespace) -> int:
     if hasattr(agent_cls, "evaluate_run"):  # agents with their own driver (transporter)
         if args.episodes is not None and args.episodes < 1:
             raise RobojaxError(f"--episodes={args.episodes}: must be >= 1")
+        if args.stochastic:
+            raise RobojaxError(f"--stochastic: {agent_cls.name} evaluates its greedy policy only")
         print(json.dumps(agent_cls.evaluate_run(args.run_dir, args.episodes, args.seed, args.video)))
         return 0
     agent, state, meta = load_run(args.run_dir)
@@ -139,13 +141,14 @@ def _envs(args: argparse.Namespace) -> int:
 
 
 def _demos(args: argparse.Namespace) -> int:
+    from rich.console import Console
     from rich.progress import Progress
 
     from robojax.envs.tabletop import task_name
     from robojax.envs.tabletop.demos import generate
 
     name = task_name(args.env)
-    with Progress(transient=False) as progress:
+    with Progress(console=Console(stderr=True)) as progress:
         task = progress.add_task(f"{args.env} demos", total=args.episodes)
         for _ in generate(name, args.episodes, args.out, seed=args.seed, pixel_size=args.pixel_size):
             progress.advance(task)

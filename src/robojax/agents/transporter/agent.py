@@ -98,7 +98,7 @@ class Transporter:
     def init(self, key: jax.Array) -> TransporterState:
         init_key, key = jax.random.split(key)
         h, w = self.ws.shape
-        params = self.net.init(init_key, jnp.zeros((h, w, 4)), jnp.array([h // 2, w // 2]))
+        params = jax.jit(self.net.init)(init_key, jnp.zeros((h, w, 4)), jnp.array([h // 2, w // 2]))  # eager init compiles op by op
         return TransporterState(params=params, opt_state=self.optimizer.init(params), key=key)
 
     def loss(self, params: Any, image: jax.Array, pick: jax.Array, place: jax.Array, rot: jax.Array):

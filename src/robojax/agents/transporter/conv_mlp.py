@@ -44,7 +44,7 @@ class ConvMLP(Transporter):
 
     def init(self, key: jax.Array) -> TransporterState:
         init_key, key = jax.random.split(key)
-        params = self.net.init(init_key, jnp.zeros((*self.ws.shape, 4)))
+        params = jax.jit(self.net.init)(init_key, jnp.zeros((*self.ws.shape, 4)))
         return TransporterState(params=params, opt_state=self.optimizer.init(params), key=key)
 
     def _targets(self, shape, pick, place, rot) -> jax.Array:
