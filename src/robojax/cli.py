@@ -1,4 +1,4 @@
-"""Command line: ``robojax train``, ``eval``, ``envs``, ``plot``, ``compare``."""
+"""Command line: ``robojax train``, ``eval``, ``envs``, ``plot``, ``compare``, ``demos``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ USAGE = """robojax train ALGO [--env SUITE/NAME] [--config FILE] [--run-dir DIR]
        robojax eval RUN_DIR [--episodes N] [--stochastic] [--seed S] [--video]
        robojax envs [SUITE]
        robojax plot RUN_DIR... [--metric eval_return_mean] [--x env_steps|wall_s] [--out FILE]
-       robojax compare RUN_DIR... [--metric eval_return_mean]"""
+       robojax compare RUN_DIR... [--metric eval_return_mean]
+       robojax demos tabletop/NAME --episodes K --out DIR [--seed S] [--pixel-size M]"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", prog="robojax compare", help="table of final results per run or swept setting")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--metric", default="eval_return_mean", help="eval_return_mean (default), ...")
+    demos = sub.add_parser("demos", prog="robojax demos", help="write oracle demonstrations of a tabletop task")
+    demos.add_argument("env", help="tabletop/NAME")
+    demos.add_argument("--episodes", type=int, required=True, help="solved episodes to keep")
+    demos.add_argument("--out", required=True, help="directory to write (must not hold demos yet)")
+    demos.add_argument("--seed", type=int, default=0, help="first episode seed (seeds S, S+1, ...)")
+    demos.add_argument("--pixel-size", type=float, default=None, help="metres per pixel (default 0.00625)")
     return parser
 
 
@@ -101,10 +108,21 @@ def _resolved(agent) -> dict:
 def _eval(args: argparse.Namespace) -> int:
     import jax
 
+    from robojax.agents import AGENTS
+    from robojax.config import load_yaml
     from robojax.evaluation import summarize
     from robojax.runs import load_run
     from robojax.trainer import make_evaluator, run_keys
 
+    config_file = Path(args.run_dir) / "config.yaml"
+    agent_cls = AGENTS.get(load_yaml(config_file).get("algo")) if config_file.is_file() else None
+    if hasattr(agent_cls, "evaluate_run"):  # agents with their own driver (transporter)
+        if args.episodes is not None and args.episodes < 1:
+            raise RobojaxError(f"--episodes={args.episodes}: must be >= 1")
+        if args.stochastic:
+            raise RobojaxError(f"--stochastic: {agent_cls.name} evaluates its greedy policy only")
+        print(json.dumps(agent_cls.evaluate_run(args.run_dir, args.episodes, args.seed, args.video)))
+        return 0
     agent, state, meta = load_run(args.run_dir)
     episodes = args.episodes or agent.config.eval.episodes
     if episodes < 1:
@@ -158,6 +176,22 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demos(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from robojax.envs.tabletop import task_name
+    from robojax.envs.tabletop.demos import generate
+
+    name = task_name(args.env)
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task(f"{args.env} demos", total=args.episodes)
+        for _ in generate(name, args.episodes, args.out, seed=args.seed, pixel_size=args.pixel_size):
+            progress.advance(task)
+    print(json.dumps({"env": args.env, "episodes": args.episodes, "out": str(args.out)}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
@@ -168,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         args.overrides = list(args.overrides) + unknown
     try:
-        commands = {"train": _train, "eval": _eval, "envs": _envs, "plot": _plot, "compare": _compare}
+        commands = {"train": _train, "eval": _eval, "envs": _envs, "plot": _plot, "compare": _compare, "demos": _demos}
         return commands[args.command](args)
     except NonFiniteError as e:  # a training failure, not bad input
         print(f"robojax: error: {e}", file=sys.stderr)
