@@ -15,3 +15,7 @@ class EnvError(RobojaxError, ValueError):
 
 class CheckpointError(RobojaxError):
     """A checkpoint is missing, corrupt or does not match the run it is loaded into."""
+
+
+class DistributedError(RobojaxError):
+    """A multi-process run cannot start or lost a process (``jax.distributed``)."""

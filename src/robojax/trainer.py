@@ -23,13 +23,14 @@ import yaml
 
 from robojax import __version__
 from robojax.agents.base import Agent
-from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
+from robojax.checkpoint import checkpoint_path, latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
 from robojax.config import EnvConfig, experiment_dict
 from robojax.errors import CheckpointError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
-from robojax.loggers import RunLogger
+from robojax.loggers import NullLogger, RunLogger
 from robojax.metrics import pack_metrics
+from robojax.sharding import Placement, vary_like
 from robojax.video import record_episode, write_mp4
 
 _EVAL_KEY_SALT = 0x5EED
@@ -148,11 +149,13 @@ class Trainer:
                 raise CheckpointError(f"no checkpoint to resume from in {str(run_dir / 'checkpoints')!r}")
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(agent)
         self.experiment = _experiment(agent)
+        self.placement = Placement(agent)  # one device, or the mesh of ``config.mesh``
 
     # -- compiled pieces -------------------------------------------------------------------
 
-    def _chunk_fn(self):
+    def _chunk_fn(self, state: Any):
         agent = self.agent
+        train_step = self.placement.train_step(agent.train_step)
 
         def one_seed(state, n):
             names = sorted(jax.eval_shape(agent.train_step, state)[1])  # scalar metrics
@@ -160,24 +163,24 @@ class Trainer:
             def body(_, carry):
                 # NaN-aware running sums, packed in one vector (one loop-carried buffer, not dozens).
                 state, sums, counts = carry
-                state, metrics = agent.train_step(state)
+                state, metrics = train_step(state)
                 values = pack_metrics(metrics)[1]
                 valid = ~jnp.isnan(values)
                 return state, sums + jnp.where(valid, values, 0.0), counts + valid
 
-            zeros = jnp.zeros(len(names), jnp.float32)
+            zeros = vary_like(jnp.zeros(len(names), jnp.float32), state.key)  # a loop carry typed like the state's
             state, sums, counts = jax.lax.fori_loop(0, n, body, (state, zeros, zeros))
             means = jnp.where(counts > 0, sums / jnp.maximum(counts, 1), jnp.nan)
             return state, {k: means[i] for i, k in enumerate(names)}
 
-        return jax.jit(map_seeds(one_seed, self.config.num_seeds, in_axes=(0, None)))
+        return self.placement.jit_over_seeds(one_seed, state)
 
     # -- host side -------------------------------------------------------------------------
 
     def _initial_state(self) -> tuple[Any, int]:
         keys = jax.random.split(jax.random.PRNGKey(self.config.seed), self.config.num_seeds)
         init = map_seeds(self.agent.init, self.config.num_seeds)
-        state = (jax.jit(init) if self.agent.loop.jittable else init)(keys)  # host sims reset in Python
+        state = self.placement.init(init, keys) if self.agent.loop.jittable else init(keys)  # host sims: Python
         if not self.resume:
             return state, 0
         path = latest_checkpoint(self.run_dir / "checkpoints")
@@ -187,7 +190,7 @@ class Trainer:
         changed = _diff(self.experiment, meta.get("config", {}))
         if changed:
             raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
-        view = restore_state(raw, self.agent.checkpoint_view(state), path)
+        view = self.placement.place(restore_state(raw, self.agent.checkpoint_view(state), path))
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
         if not self.agent.loop.jittable:
             key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
@@ -202,18 +205,15 @@ class Trainer:
             "env_steps": train_steps * self.agent.steps_per_train_step,
             "config": self.experiment,
         }
-        return save_checkpoint(
-            self.run_dir / "checkpoints",
-            meta["env_steps"],
-            self.agent.checkpoint_view(state),
-            meta,
-            keep=self.config.checkpoint.keep,
-        )
+        view = self.placement.fetch(self.agent.checkpoint_view(state))  # every process takes part
+        if not self.placement.is_main:
+            return checkpoint_path(self.run_dir / "checkpoints", meta["env_steps"])
+        return save_checkpoint(self.run_dir / "checkpoints", meta["env_steps"], view, meta, self.config.checkpoint.keep)
 
     def _eval_keys(self, env_steps: int) -> jax.Array:
         # Eval randomness is derived from (seed, env_steps), never from the training RNG.
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + _EVAL_KEY_SALT), env_steps)
-        return jax.random.split(key, self.config.num_seeds)
+        return self.placement.replicate(jax.random.split(key, self.config.num_seeds))
 
     def _eval_modes(self) -> list[bool]:
         """``deterministic`` flags to evaluate: greedy and/or stochastic (at least one)."""
@@ -228,10 +228,10 @@ class Trainer:
         keys = self._eval_keys(env_steps)
         out: dict[str, Any] = {}
         for deterministic, fn in fns.items():
-            results = jax.device_get(fn(state, keys))
+            results = self.placement.fetch(fn(state, keys))
             prefix = "eval" if deterministic or not self.config.eval.deterministic else "eval_stochastic"
             out.update(summarize(results, prefix))
-        if self.config.eval.video:
+        if self.config.eval.video and self.placement.is_main:
             path = self.run_dir / "videos" / f"step_{env_steps:012d}.mp4"
             frames = record_video(self.agent, state, keys[0], path)
             logger.video(env_steps, "eval/video", frames, path)
@@ -243,14 +243,15 @@ class Trainer:
         start = time.perf_counter()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         state, done = self._initial_state()
-        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
+        if self.placement.is_main:
+            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
 
         t = time.perf_counter()
         # XLA compiles on one thread: compile the evaluation beside the train step.
         with ThreadPoolExecutor(1) as pool:
             evals = pool.submit(self._compile_evals, state)
             if agent.loop.jittable:
-                chunk = self._chunk_fn().lower(state, jnp.int32(1)).compile()
+                chunk = self._chunk_fn(state).lower(state, self.placement.replicate(jnp.int32(1))).compile()
             else:  # compiles the policy and the update on first use: time one train step
                 chunk = HostChunk(agent)
                 if done < agent.num_train_steps:
@@ -258,13 +259,15 @@ class Trainer:
                     done += 1
             compile_s = time.perf_counter() - t
             eval_fns = evals.result()
+        self.placement.sync("robojax: compiled")
         eval_compile_wait_s = time.perf_counter() - t - compile_s
 
         spts, total = agent.steps_per_train_step, agent.num_train_steps
         per_visit = max(1, cfg.logging.interval // spts)
         eval_every = max(1, cfg.eval.interval // spts) if cfg.eval.interval else None
         ckpt_every = max(1, cfg.checkpoint.interval // spts) if cfg.checkpoint.interval else None
-        logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name)
+        logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name) \
+            if self.placement.is_main else NullLogger()
         logger.print(f"[bold]robojax[/] {agent.name} on {self.experiment['env']['id']}: run dir {self.run_dir}")
         logger.print(f"compiled train step in {compile_s:.2f} s ({cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
@@ -274,8 +277,8 @@ class Trainer:
             while done < total:
                 n = min(per_visit, total - done)
                 t = time.perf_counter()
-                state, metrics = chunk(state, jnp.int32(n))
-                metrics = nan_mean(metrics)  # blocks until the chunk is done
+                state, metrics = chunk(state, self.placement.replicate(jnp.int32(n)))
+                metrics = nan_mean(self.placement.fetch(metrics))  # blocks until the chunk is done
                 elapsed = time.perf_counter() - t
                 timers["train_s"] += elapsed
                 done += n
@@ -323,7 +326,8 @@ class Trainer:
         }
         if not agent.loop.jittable:  # where host-loop time goes: simulator vs policy calls
             summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        if self.placement.is_main:
+            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
         msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
         logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
         logger.close()

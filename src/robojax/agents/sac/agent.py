@@ -22,6 +22,7 @@ from robojax.errors import ConfigError
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.policies import deterministic_action, scale_unit_action
 from robojax.replay import ReplayBuffer
+from robojax.sharding import data_shards, mean_grad, vary_like
 
 
 @struct.dataclass
@@ -115,6 +116,10 @@ class SAC(Agent):
     def from_checkpoint_view(self, view: Any, fresh: SACState) -> SACState:
         return view if self.config.save_buffer else fresh.replace(**view)
 
+    def data_sharded(self, state: SACState) -> Any:
+        flags = super().data_sharded(state)  # plus one replay shard per device
+        return flags.replace(buffer=flags.buffer.replace(data=jax.tree.map(lambda _: True, state.buffer.data)))
+
     # -- acting ------------------------------------------------------------------------------
 
     def act(self, state: SACState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
@@ -146,14 +151,16 @@ class SAC(Agent):
         data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]).astype(jnp.float32), data)
         buffer = state.buffer.add(data)
 
-        ready = buffer.size >= self.learning_starts
+        # On a data mesh the buffer is one of several equal shards: compare the total size.
+        ready = buffer.size * data_shards(data["reward"]) >= self.learning_starts
 
         def learn():
             return self._update(state.params, state.opt_state, buffer, update_key, state.updates)
 
         def skip():
             shapes = jax.eval_shape(learn)[2]
-            return state.params, state.opt_state, {k: jnp.full(v.shape, jnp.nan, v.dtype) for k, v in shapes.items()}
+            nans = {k: vary_like(jnp.full(v.shape, jnp.nan, v.dtype), state.step) for k, v in shapes.items()}
+            return state.params, state.opt_state, nans  # typed like learn's on a mesh
 
         # With one seed this skips the updates during warm-up; vmapped over seeds, lax.cond
         # becomes a select (both branches run, the result is the same).
@@ -168,9 +175,10 @@ class SAC(Agent):
     def _update(self, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
         """``grad_updates_per_step`` updates of critic, actor, alpha and targets, as one scan."""
         cfg, opt = self.config, self.optimizers
-        critic_grad = jax.grad(critic_loss, has_aux=True)
-        actor_grad = jax.grad(actor_loss, has_aux=True)
-        alpha_grad = jax.grad(alpha_loss)
+        critic_grad = mean_grad(critic_loss, has_aux=True)
+        actor_grad = mean_grad(actor_loss, has_aux=True)
+        alpha_grad = mean_grad(alpha_loss)
+        batch_size = cfg.batch_size // data_shards(jax.tree.leaves(buffer.data)[0])  # each shard's share
 
         def masked(flag, new, old):
             return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
@@ -179,7 +187,7 @@ class SAC(Agent):
             params, opt_state = carry
             k, i = xs
             batch_key, critic_key, actor_key = jax.random.split(k, 3)
-            batch = buffer.sample(batch_key, cfg.batch_size)
+            batch = buffer.sample(batch_key, batch_size)
             alpha = jnp.exp(params["log_alpha"])
 
             grads, stats = critic_grad(
