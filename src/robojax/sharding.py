@@ -127,7 +127,8 @@ class Placement:
     def specs(self, state: Any) -> Any:
         """Partition specs of a seed-stacked train state: seeds on axis 0, env-sharded parts on axis 1."""
         flags = self.agent.data_sharded(state)
-        return jax.tree.map(lambda f, _: P(SEEDS, DATA) if f else P(SEEDS), flags, state)
+        split = self.data > 1  # a size-1 data axis stays unnamed: nothing to reduce over
+        return jax.tree.map(lambda f, _: P(SEEDS, DATA) if f and split else P(SEEDS), flags, state)
 
     def shardings(self, state: Any) -> Any:
         return jax.tree.map(lambda spec: NamedSharding(self.mesh, spec), self.specs(state))

@@ -174,59 +174,63 @@ class SAC(Agent):
 
     def _update(self, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
         """``grad_updates_per_step`` updates of critic, actor, alpha and targets, as one scan."""
-        cfg, opt = self.config, self.optimizers
-        critic_grad = mean_grad(critic_loss, has_aux=True)
-        actor_grad = mean_grad(actor_loss, has_aux=True)
-        alpha_grad = mean_grad(alpha_loss)
-        batch_size = cfg.batch_size // data_shards(jax.tree.leaves(buffer.data)[0])  # each shard's share
-
-        def masked(flag, new, old):
-            return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+        cfg = self.config
+        batch_size = cfg.batch_size // data_shards(jax.tree.leaves(buffer.data)[0])  # each replay shard's share
 
         def one_update(carry, xs):
-            params, opt_state = carry
             k, i = xs
             batch_key, critic_key, actor_key = jax.random.split(k, 3)
-            batch = buffer.sample(batch_key, batch_size)
-            alpha = jnp.exp(params["log_alpha"])
-
-            grads, stats = critic_grad(
-                params["critic"], self.critic.apply, params["target_critic"], params["actor"], self.actor.apply,
-                batch, alpha, critic_key, cfg,
-            )
-            step, critic_opt = opt["critic"].update(grads, opt_state["critic"], params["critic"])
-            critic = optax.apply_updates(params["critic"], step)
-
-            grads, actor_stats = actor_grad(
-                params["actor"], self.actor.apply, critic, self.critic.apply, batch["obs"], alpha, actor_key, cfg
-            )
-            stats.update(actor_stats)
-            step, actor_opt = opt["actor"].update(grads, opt_state["actor"], params["actor"])
-            actor = optax.apply_updates(params["actor"], step)
-            log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
-            if cfg.autotune_alpha:
-                grad = alpha_grad(log_alpha, actor_stats["log_prob"], self.target_entropy)
-                step, alpha_opt = opt["alpha"].update(grad, alpha_opt, log_alpha)
-                log_alpha = optax.apply_updates(log_alpha, step)
-            if cfg.actor_update_frequency > 1:
-                do_actor = i % cfg.actor_update_frequency == 0
-                actor, actor_opt, log_alpha, alpha_opt = masked(
-                    do_actor,
-                    (actor, actor_opt, log_alpha, alpha_opt),
-                    (params["actor"], opt_state["actor"], params["log_alpha"], opt_state["alpha"]),
-                )
-                stats.update({k: jnp.where(do_actor, v, jnp.nan) for k, v in actor_stats.items()})
-
-            target = optax.incremental_update(critic, params["target_critic"], cfg.tau)
-            if cfg.target_update_frequency > 1:
-                target = masked(i % cfg.target_update_frequency == 0, target, params["target_critic"])
-
-            params = {"actor": actor, "critic": critic, "target_critic": target, "log_alpha": log_alpha}
-            opt_state = {"actor": actor_opt, "critic": critic_opt, "alpha": alpha_opt}
-            return (params, opt_state), stats
+            return self.learn(*carry, buffer.sample(batch_key, batch_size), critic_key, actor_key, i)
 
         xs = (jax.random.split(key, cfg.grad_updates_per_step), updates + jnp.arange(cfg.grad_updates_per_step))
         (params, opt_state), stats = jax.lax.scan(one_update, (params, opt_state), xs)
         if cfg.actor_update_frequency > 1:  # NaN where the actor was not updated
             stats = {k: jnp.nanmean(v) for k, v in stats.items()}
         return params, opt_state, stats
+
+    def learn(self, params, opt_state, batch: dict[str, jax.Array], critic_key: jax.Array, actor_key: jax.Array,
+              i: jax.Array):
+        """One gradient update of critic, actor, alpha and targets on ``batch`` (update number ``i``).
+
+        Returns ``((params, opt_state), stats)``. On a data mesh ``batch`` is this device's share.
+        """
+        cfg, opt = self.config, self.optimizers
+        alpha = jnp.exp(params["log_alpha"])
+
+        def masked(flag, new, old):
+            return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+        grads, stats = mean_grad(critic_loss, has_aux=True)(
+            params["critic"], self.critic.apply, params["target_critic"], params["actor"], self.actor.apply,
+            batch, alpha, critic_key, cfg,
+        )
+        step, critic_opt = opt["critic"].update(grads, opt_state["critic"], params["critic"])
+        critic = optax.apply_updates(params["critic"], step)
+
+        grads, actor_stats = mean_grad(actor_loss, has_aux=True)(
+            params["actor"], self.actor.apply, critic, self.critic.apply, batch["obs"], alpha, actor_key, cfg
+        )
+        stats.update(actor_stats)
+        step, actor_opt = opt["actor"].update(grads, opt_state["actor"], params["actor"])
+        actor = optax.apply_updates(params["actor"], step)
+        log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
+        if cfg.autotune_alpha:
+            grad = mean_grad(alpha_loss)(log_alpha, actor_stats["log_prob"], self.target_entropy)
+            step, alpha_opt = opt["alpha"].update(grad, alpha_opt, log_alpha)
+            log_alpha = optax.apply_updates(log_alpha, step)
+        if cfg.actor_update_frequency > 1:
+            do_actor = i % cfg.actor_update_frequency == 0
+            actor, actor_opt, log_alpha, alpha_opt = masked(
+                do_actor,
+                (actor, actor_opt, log_alpha, alpha_opt),
+                (params["actor"], opt_state["actor"], params["log_alpha"], opt_state["alpha"]),
+            )
+            stats.update({k: jnp.where(do_actor, v, jnp.nan) for k, v in actor_stats.items()})
+
+        target = optax.incremental_update(critic, params["target_critic"], cfg.tau)
+        if cfg.target_update_frequency > 1:
+            target = masked(i % cfg.target_update_frequency == 0, target, params["target_critic"])
+
+        params = {"actor": actor, "critic": critic, "target_critic": target, "log_alpha": log_alpha}
+        opt_state = {"actor": actor_opt, "critic": critic_opt, "alpha": alpha_opt}
+        return (params, opt_state), stats
