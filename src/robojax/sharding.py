@@ -144,6 +144,12 @@ class Placement:
         """Host arrays of the whole state (e.g. a restored checkpoint) -> arrays on the mesh."""
         return state if self.mesh is None else _put(state, self.shardings(state))
 
+    def host_like(self, state: Any) -> Any:
+        """Host stand-ins (shape and dtype, no memory) for arrays that may span other processes."""
+        if self.mesh is None:
+            return state
+        return jax.tree.map(lambda x: np.broadcast_to(np.zeros((), x.dtype), x.shape), state)
+
     def replicate(self, x: Any) -> Any:
         """A small input every device needs (keys, step counts) as one array replicated on the mesh."""
         return x if self.mesh is None else _put(x, jax.tree.map(lambda _: NamedSharding(self.mesh, P()), x))

@@ -190,7 +190,8 @@ class Trainer:
         changed = _diff(self.experiment, meta.get("config", {}))
         if changed:
             raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
-        view = self.placement.place(restore_state(raw, self.agent.checkpoint_view(state), path))
+        view = restore_state(raw, self.placement.host_like(self.agent.checkpoint_view(state)), path)
+        view = self.placement.place(view)
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
         if not self.agent.loop.jittable:
             key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
