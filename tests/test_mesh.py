@@ -31,7 +31,7 @@ def _python(args: list[str], devices: int = 2, timeout: int = 300, **kwargs) -> 
 
 def test_mesh_updates_match_one_device():
     """PPO and SAC updates, seeds, replicas and collectives on 2 devices (one subprocess)."""
-    proc = _python([str(ROOT / "tests" / "mesh_checks.py"), "ppo_update", "sac_update", "trainer_meshes"], timeout=600)
+    proc = _python([str(ROOT / "tests" / "mesh_checks.py"), "ppo_update", "sac_update", "trainer_meshes"], timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["devices"] == 2
@@ -132,3 +132,14 @@ def test_missing_peer_fails_fast_with_its_number():
                     "distributed.process_id=0", "distributed.timeout=5"], devices=1, timeout=60)
     assert proc.returncode == 2
     assert "process 1 is missing" in proc.stderr
+
+
+def test_distributed_settings_errors(capsys):
+    from robojax.cli import main
+
+    assert main(["train", "ppo", "distributed.num_processes=2", "distributed.process_id=1"]) == 2
+    assert "distributed.coordinator is not set" in capsys.readouterr().err
+    assert main(["train", "ppo", "distributed.num_processes=2", "distributed.process_id=2"]) == 2
+    assert "distributed.process_id=2: must be in [0, 1]" in capsys.readouterr().err
+    assert main(["train", "ppo", "distributed.port=1"]) == 2
+    assert "unknown config key 'distributed.port'" in capsys.readouterr().err
