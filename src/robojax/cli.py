@@ -62,14 +62,22 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from robojax.config import DistributedConfig, from_dict, load_yaml, merge, parse_overrides, split_experiment
+    from robojax.distributed import initialize
+
+    overrides = parse_overrides(args.overrides)
+    # distributed.* say how this process joins the run, not what it trains: not saved, allowed on resume.
+    distributed = overrides.pop("distributed", {})
+    if not isinstance(distributed, dict):
+        raise RobojaxError(f"distributed={distributed!r}: set its fields, e.g. distributed.coordinator=HOST:PORT")
+    initialize(from_dict(DistributedConfig, distributed, prefix="distributed."))  # before any other JAX call
     from robojax.agents import AGENTS
-    from robojax.config import load_yaml, merge, parse_overrides, split_experiment
 
     if args.algo not in AGENTS:
         raise RobojaxError(f"unknown algo {args.algo!r}; available: {', '.join(AGENTS)}")
     agent_cls = AGENTS[args.algo]
     if args.resume:
-        if args.overrides or args.config:
+        if overrides or args.config:
             raise RobojaxError("--resume continues a run with its saved config; drop --config and key=value overrides")
         experiment = load_yaml(Path(args.resume) / "config.yaml")
         if experiment.get("algo") != args.algo:
@@ -83,7 +91,7 @@ def _train(args: argparse.Namespace) -> int:
             raise RobojaxError(f"config file {args.config!r} is for {experiment['algo']!r}, not {args.algo!r}")
         if args.env:
             experiment = merge(experiment, {"env": {"id": args.env}})
-        experiment = merge(experiment, parse_overrides(args.overrides))
+        experiment = merge(experiment, overrides)
         run_dir = args.run_dir
     env_config, config = split_experiment(agent_cls.config_cls, experiment)
     agent = agent_cls(config, env_config)

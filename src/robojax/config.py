@@ -22,6 +22,12 @@ def _check_min(name: str, value: float, minimum: float) -> None:
         raise ConfigError(f"{name}={value!r}: must be >= {minimum}")
 
 
+def check_divides(name: str, divisor: int, total_name: str, total: int) -> None:
+    """Raise ``ConfigError`` unless ``divisor`` divides ``total`` (a global size split over devices)."""
+    if total % divisor:
+        raise ConfigError(f"{name}={divisor} must divide {total_name}={total} (each device takes an equal share)")
+
+
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
     """Evaluation on separate envs: ``episodes`` full episodes every ``interval`` env steps."""
@@ -68,6 +74,54 @@ class CheckpointConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class MeshConfig:
+    """The device mesh the train program runs on: ``seeds`` x ``data`` devices (1 x 1: one device).
+
+    ``seeds`` splits the ``num_seeds`` seeds over devices (no communication); ``data`` splits each
+    seed's ``num_envs`` envs (and SAC's replay buffer and batch) over devices, which average their
+    gradients and statistics every update.
+    """
+
+    seeds: int = 1
+    data: int = 1
+
+    def __post_init__(self):
+        _check_min("mesh.seeds", self.seeds, 1)
+        _check_min("mesh.data", self.data, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedConfig:
+    """How this process joins a multi-process run (``jax.distributed``); not part of a run's config.
+
+    Nothing set: one process. ``coordinator`` (``HOST:PORT`` of process 0), ``num_processes`` and
+    ``process_id`` name the run explicitly; ``auto=true`` lets JAX read them from the cluster
+    (SLURM, Open MPI, Kubernetes, ...). ``timeout``: seconds to wait for every process at start,
+    and for a silent peer during the run.
+    """
+
+    coordinator: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
+    auto: bool = False
+    timeout: int = 60
+
+    def __post_init__(self):
+        _check_min("distributed.timeout", self.timeout, 1)
+        if self.num_processes is not None:
+            _check_min("distributed.num_processes", self.num_processes, 1)
+            if self.process_id is not None and not 0 <= self.process_id < self.num_processes:
+                raise ConfigError(
+                    f"distributed.process_id={self.process_id}: must be in [0, {self.num_processes - 1}] "
+                    f"for distributed.num_processes={self.num_processes}"
+                )
+
+    @property
+    def enabled(self) -> bool:
+        return self.auto or any(v is not None for v in (self.coordinator, self.num_processes, self.process_id))
+
+
+@dataclasses.dataclass(frozen=True)
 class BaseConfig:
     """Fields every agent has. Agents subclass it with their hyper-parameters."""
 
@@ -86,6 +140,7 @@ class BaseConfig:
     #: Fields that only enter the traced computation (no shapes, no Python control flow):
     #: the agent reads them from its train state's ``hparams`` when they are swept.
     SWEEPABLE: ClassVar[tuple[str, ...]] = ()
+    mesh: MeshConfig = MeshConfig()
 
     def __post_init__(self):
         _check_min("total_steps", self.total_steps, 1)
@@ -93,6 +148,8 @@ class BaseConfig:
             raise ConfigError(f"on_nonfinite={self.on_nonfinite!r}: allowed values are ['stop', 'continue']")
         _check_min("num_envs", self.num_envs, 1)
         _check_min("num_seeds", self.num_seeds, 1)
+        check_divides("mesh.data", self.mesh.data, "num_envs", self.num_envs)
+        check_divides("mesh.seeds", self.mesh.seeds, "num_seeds", self.num_seeds)
         if self.sweep:
             self._check_sweep()
 

@@ -23,3 +23,7 @@ class RunDirError(RobojaxError):
 
 class NonFiniteError(RobojaxError):
     """Training produced NaN or infinite losses, gradients or parameters (the run stops before saving them)."""
+
+
+class DistributedError(RobojaxError):
+    """A multi-process run cannot start or lost a process (``jax.distributed``)."""

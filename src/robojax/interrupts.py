@@ -47,9 +47,14 @@ class DeferredInterrupts:
         """Whether a stop was asked for (a cheap check for loops that can stop early)."""
         return self.received is not None
 
+    def exception(self) -> KeyboardInterrupt:
+        """What to raise: ``Terminated`` for SIGTERM, else ``KeyboardInterrupt`` (also when this
+        process got no signal but another process of the same run did)."""
+        return Terminated() if self.received == signal.SIGTERM else KeyboardInterrupt()
+
     def raise_if_requested(self) -> None:
         if self.received is not None:
-            raise Terminated() if self.received == signal.SIGTERM else KeyboardInterrupt()
+            raise self.exception()
 
     def __exit__(self, kind: type | None, value: BaseException | None, tb: TracebackType | None) -> None:
         for signum, handler in self._previous.items():

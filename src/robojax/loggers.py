@@ -139,3 +139,19 @@ class RunLogger:
             self._tb.close()
         if self._wandb is not None:
             self._wandb.finish()
+
+
+class NullLogger:
+    """The logger of processes other than process 0 in a multi-process run: writes nothing."""
+
+    def log(self, env_steps: int, metrics: dict[str, Any]) -> None:
+        pass
+
+    def video(self, env_steps: int, tag: str, frames: Any, path: Path, fps: int = 30) -> None:
+        pass
+
+    def print(self, message: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -14,6 +14,7 @@ import numpy as np
 from flax import struct
 
 from robojax.envs.spaces import Dict, ObsSpace
+from robojax.sharding import data_shards, reduce
 
 
 @struct.dataclass
@@ -29,8 +30,10 @@ class RunningStats:
     def update(self, batch: jax.Array) -> RunningStats:
         """Merge the statistics of ``batch`` (leading axes are samples) with Chan et al.'s formula."""
         batch = batch.reshape(-1, *self.mean.shape).astype(jnp.float32)
-        n = batch.shape[0]
-        b_mean, b_var = batch.mean(0), batch.var(0)
+        # On a data mesh: the statistics of all devices' batches together.
+        n = batch.shape[0] * data_shards(batch)
+        b_mean = reduce(batch.mean(0))
+        b_var = reduce(jnp.square(batch - b_mean).mean(0))
         total = self.count + n
         delta = b_mean - self.mean
         mean = self.mean + delta * n / total

@@ -13,6 +13,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from robojax.sharding import reduce
+
 
 def td_target(
     reward: jax.Array, next_value: jax.Array, terminated: jax.Array, gamma: float | jax.Array
@@ -82,5 +84,7 @@ def next_state_values(
     final_values = value_fn(jax.tree.map(lambda x: x[t_idx, env_idx], next_obs))
     selected = jnp.where(truncated[t_idx, env_idx], final_values, shifted[t_idx, env_idx])
     within_bound = shifted.at[t_idx, env_idx].set(selected)
-    overflow = jnp.max(jnp.sum(truncated, axis=0)) > k
+    # The same branch on every device of a data mesh: a per-device predicate of a cond vmapped
+    # over seeds inside shard_map fails to trace in jax 0.10.2 (both branches give the same values).
+    overflow = reduce((jnp.max(jnp.sum(truncated, axis=0)) > k).astype(jnp.float32)) > 0
     return jax.lax.cond(overflow, evaluate_all, lambda: within_bound)

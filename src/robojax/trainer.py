@@ -23,6 +23,7 @@ import yaml
 
 from robojax import __version__, compile_cache
 from robojax.checkpoint import (
+    checkpoint_path,
     latest_checkpoint,
     read_checkpoint,
     remove_stale_temp_files,
@@ -34,10 +35,11 @@ from robojax.errors import CheckpointError, NonFiniteError, RunDirError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.interrupts import DeferredInterrupts
-from robojax.loggers import RunLogger
+from robojax.loggers import NullLogger, RunLogger
 from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
 from robojax.rundir import RunDirLock
+from robojax.sharding import Placement, vary_like
 from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
 
@@ -179,11 +181,13 @@ class Trainer:
                 raise CheckpointError(f"no checkpoint to resume from in {str(run_dir / 'checkpoints')!r}")
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(agent)
         self.experiment = _experiment(agent)
+        self.placement = Placement(agent)  # one device, or the mesh of ``config.mesh``
 
     # -- compiled pieces -------------------------------------------------------------------
 
-    def _chunk_fn(self):
+    def _chunk_fn(self, state: Any):
         agent = self.agent
+        train_step = self.placement.train_step(agent.train_step)
 
         def one_seed(state, n):
             names = sorted(jax.eval_shape(agent.train_step, state)[1])  # scalar metrics
@@ -191,30 +195,30 @@ class Trainer:
             def body(_, carry):
                 # NaN-aware running sums, packed in one vector (one loop-carried buffer, not dozens).
                 state, sums, counts = carry
-                state, metrics = agent.train_step(state)
+                state, metrics = train_step(state)
                 values = pack_metrics(metrics)[1]
                 valid = ~jnp.isnan(values)
                 return state, sums + jnp.where(valid, values, 0.0), counts + valid
 
-            zeros = jnp.zeros(len(names), jnp.float32)
+            zeros = vary_like(jnp.zeros(len(names), jnp.float32), state.key)  # a loop carry typed like the state's
             state, sums, counts = jax.lax.fori_loop(0, n, body, (state, zeros, zeros))
             means = jnp.where(counts > 0, sums / jnp.maximum(counts, 1), jnp.nan)
             return state, {k: means[i] for i, k in enumerate(names)}
 
-        return jax.jit(map_seeds(one_seed, self.config.num_runs, in_axes=(0, None)))
+        return self.placement.jit_over_seeds(one_seed, state)
 
     def _init_fn(self):
         """The runs' (settings x seeds) initial states from their keys, with each run's swept
-        hyper-parameters: jitted on JAX envs (host simulators reset in Python)."""
+        hyper-parameters (jitted by ``Placement.init`` on JAX envs; host simulators reset in Python)."""
         init, hparams = map_seeds(self.agent.init, self.config.num_runs), sweep_hparams(self.config)
 
         def init_runs(keys: jax.Array) -> Any:
             return init(keys).replace(hparams=hparams)
 
-        return jax.jit(init_runs) if self.agent.loop.jittable else init_runs
+        return init_runs
 
     def _seed_keys(self) -> jax.Array:
-        return run_keys(jax.random.PRNGKey(self.config.seed), self.config)
+        return self.placement.replicate(run_keys(jax.random.PRNGKey(self.config.seed), self.config))
 
     def _prepare(self, stop: DeferredInterrupts) -> tuple[Any, int, Any, dict[bool, Any], float, float]:
         """The initial state and the compiled chunk and evaluations:
@@ -222,17 +226,25 @@ class Trainer:
 
         On JAX envs the train chunk and the evaluation compile in two threads from the state's
         shapes while the main thread builds (or restores) the state itself: XLA compiles a
-        program on one thread, so on a cold start the three overlap.
+        program on one thread, so on a cold start the three overlap. On a device mesh the
+        programs compile for the state's shardings, so the state comes first.
         """
         agent = self.agent
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             if agent.loop.jittable:
-                init = self._init_fn()
-                shapes = init.eval_shape(self._seed_keys())
-                chunk = pool.submit(lambda: self._chunk_fn().lower(shapes, jnp.int32(1)).compile())
-                evals = pool.submit(self._compile_evals, shapes)
-                state, done = self._initial_state(init)
+                init, state = self._init_fn(), None
+                if self.placement.mesh is None:
+                    like = jax.eval_shape(init, self._seed_keys())
+                else:
+                    state, done = self._initial_state(init)
+                    like = state
+                chunk = pool.submit(
+                    lambda: self._chunk_fn(like).lower(like, self.placement.replicate(jnp.int32(1))).compile()
+                )
+                evals = pool.submit(self._compile_evals, like)
+                if state is None:
+                    state, done = self._initial_state(init)
                 chunk = chunk.result()
             else:  # the simulators start in Python; the policy and update compile on first use
                 state, done = self._initial_state()
@@ -244,15 +256,14 @@ class Trainer:
                     done += chunk.steps_done
             compile_s = time.perf_counter() - t
             eval_fns = evals.result()
+        self.placement.sync("robojax: compiled")
         return state, done, chunk, eval_fns, compile_s, time.perf_counter() - t - compile_s
 
     # -- host side -------------------------------------------------------------------------
 
     def _initial_state(self, init=None) -> tuple[Any, int]:
         init, keys = init or self._init_fn(), self._seed_keys()
-        if self.agent.loop.jittable:  # runs once: compiled without optimisation, in half the time
-            init = init.lower(keys).compile(compiler_options={"xla_backend_optimization_level": 0})
-        state = init(keys)
+        state = self.placement.init(init, keys) if self.agent.loop.jittable else init(keys)  # host sims: Python
         if not self.resume:
             return state, 0
         path, meta, raw = _read_latest(self.run_dir / "checkpoints")
@@ -262,12 +273,13 @@ class Trainer:
         if changed:
             raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
         try:
-            view = restore_state(raw, self.agent.checkpoint_view(state), path)
+            view = restore_state(raw, self.placement.host_like(self.agent.checkpoint_view(state)), path)
         except CheckpointError as e:
             written_by = meta.get("robojax_version", "unknown")
             if written_by != __version__:
                 raise CheckpointError(f"written by robojax {written_by}, this is robojax {__version__}: {e}") from e
             raise
+        view = self.placement.place(view)
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
         if not self.agent.loop.jittable:
             key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
@@ -282,18 +294,15 @@ class Trainer:
             "env_steps": train_steps * self.agent.steps_per_train_step,
             "config": self.experiment,
         }
-        return save_checkpoint(
-            self.run_dir / "checkpoints",
-            meta["env_steps"],
-            self.agent.checkpoint_view(state),
-            meta,
-            keep=self.config.checkpoint.keep,
-        )
+        view = self.placement.fetch(self.agent.checkpoint_view(state))  # every process takes part
+        if not self.placement.is_main:
+            return checkpoint_path(self.run_dir / "checkpoints", meta["env_steps"])
+        return save_checkpoint(self.run_dir / "checkpoints", meta["env_steps"], view, meta, self.config.checkpoint.keep)
 
     def _eval_keys(self, env_steps: int) -> jax.Array:
         # Eval randomness is derived from (seed, env_steps), never from the training RNG.
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + _EVAL_KEY_SALT), env_steps)
-        return run_keys(key, self.config)
+        return self.placement.replicate(run_keys(key, self.config))
 
     def _eval_modes(self) -> list[bool]:
         """``deterministic`` flags to evaluate: greedy and/or stochastic (at least one)."""
@@ -308,10 +317,10 @@ class Trainer:
         keys = self._eval_keys(env_steps)
         out: dict[str, Any] = {}
         for deterministic, fn in fns.items():
-            results = jax.device_get(fn(state, keys))
+            results = self.placement.fetch(fn(state, keys))
             prefix = "eval" if deterministic or not self.config.eval.deterministic else "eval_stochastic"
             out.update(summarize(results, prefix))
-        if self.config.eval.video:
+        if self.config.eval.video and self.placement.is_main:
             path = self.run_dir / "videos" / f"step_{env_steps:012d}.mp4"
             frames = record_video(self.agent, state, keys[0], path)
             logger.video(env_steps, "eval/video", frames, path)
@@ -325,7 +334,7 @@ class Trainer:
         infinite metric trigger it; metrics that are NaN by design (episode statistics when no
         episode ended, losses before learning starts) do not.
         """
-        finite = np.asarray(self._params_finite(self.agent.guarded(state)))
+        finite = np.asarray(self.placement.fetch(self._params_finite(self.agent.guarded(state))))
         per_seed = {k: np.asarray(v, np.float64).reshape(len(finite), -1) for k, v in metrics.items()}
         infinite = {k for k, v in per_seed.items() if np.isinf(v).any()}
         bad_seeds = sorted(set(np.flatnonzero(~finite)) | {s for k in infinite for s in np.flatnonzero(np.isinf(per_seed[k]).any(1))})
@@ -345,6 +354,9 @@ class Trainer:
 
     def run(self) -> TrainResult:
         """Train to ``total_steps``; holds the run directory's lock, defers Ctrl-C/SIGTERM to safe points."""
+        if not self.placement.is_main:  # process 0 owns the run directory
+            with DeferredInterrupts() as stop:
+                return self._run(stop)
         if not self.resume and (self.run_dir / "config.yaml").exists():
             raise RunDirError(
                 f"run directory {str(self.run_dir)!r} already holds a run; continue it with --resume or choose another --run-dir"
@@ -355,15 +367,18 @@ class Trainer:
     def _run(self, stop: DeferredInterrupts) -> TrainResult:
         cfg, agent = self.config, self.agent
         start, cache_counts = time.perf_counter(), compile_cache.counts()
-        remove_stale_temp_files(self.run_dir / "checkpoints")
+        if self.placement.is_main:
+            remove_stale_temp_files(self.run_dir / "checkpoints")
         state, done, chunk, eval_fns, compile_s, eval_compile_wait_s = self._prepare(stop)
-        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
+        if self.placement.is_main:
+            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
 
         spts, total = agent.steps_per_train_step, agent.num_train_steps
         per_visit = max(1, cfg.logging.interval // spts)
         eval_every = max(1, cfg.eval.interval // spts) if cfg.eval.interval else None
         ckpt_every = max(1, cfg.checkpoint.interval // spts) if cfg.checkpoint.interval else None
-        logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name)
+        logger = RunLogger(self.run_dir, self.experiment, cfg.logging, total * spts, done * spts, self.run_dir.name) \
+            if self.placement.is_main else NullLogger()
         logger.print(f"[bold]robojax[/] {agent.name} on {self.experiment['env']['id']}: run dir {self.run_dir}")
         runs = f"{cfg.num_runs // cfg.num_seeds} settings x " if cfg.sweep else ""
         logger.print(f"compiled train step in {compile_s:.2f} s ({runs}{cfg.num_seeds} seed(s), {spts} env steps/train step)")
@@ -372,10 +387,11 @@ class Trainer:
         start_done, warned = done, False
         try:
             while done < total:
-                stop.raise_if_requested()  # here ``state`` and ``done`` always belong together
+                if self.placement.agree(stop.requested):  # here ``state`` and ``done`` always belong together
+                    raise stop.exception()  # every process of a multi-process run stops at the same point
                 t = time.perf_counter()
-                new_state, metrics = chunk(state, jnp.int32(min(per_visit, total - done)))
-                metrics = jax.device_get(metrics)  # blocks until the chunk is done
+                new_state, metrics = chunk(state, self.placement.replicate(jnp.int32(min(per_visit, total - done))))
+                metrics = self.placement.fetch(metrics)  # blocks until the chunk is done
                 means = nan_mean(metrics)
                 elapsed = time.perf_counter() - t
                 n = chunk.steps_done if isinstance(chunk, HostChunk) else min(per_visit, total - done)
@@ -428,8 +444,9 @@ class Trainer:
                 summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
             if cfg.sweep:
                 summary["sweep"] = split_settings(summary, cfg)
-                logger.console.print(results_table(sweep_rows(summary["sweep"], summary)))
-            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+                logger.print(results_table(sweep_rows(summary["sweep"], summary)))
+            if self.placement.is_main:
+                (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
             msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
             logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
         except KeyboardInterrupt:

@@ -122,6 +122,14 @@ class Agent(abc.ABC):
         """Rebuild a full state from a restored ``checkpoint_view`` and a freshly initialised ``fresh``."""
         return view
 
+    def data_sharded(self, state: Any) -> Any:
+        """``state``'s structure with ``True`` where a leaf's leading axis is split over a data mesh.
+
+        By default the envs (the loop state); an agent adds per-device parts such as a replay shard.
+        """
+        flags = jax.tree.map(lambda _: False, state)
+        return flags.replace(loop=jax.tree.map(lambda _: True, state.loop))
+
     @property
     def steps_per_train_step(self) -> int:
         """Env steps (summed over the parallel envs) that one ``train_step`` collects."""

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from robojax.sharding import reduce
+
 #: ``policy(params, obs[N, ...], key) -> (env_action[N, ...], stored_action[N, ...], extras)``.
 #: ``stored_action`` is what the learner needs later (e.g. a pre-squash Gaussian sample). The
 #: function must be a stable object (e.g. a bound method): the host loop compiles it once
@@ -62,10 +64,10 @@ EPISODE_METRICS = ("episode_return", "episode_length", "success_rate")
 def episode_metrics(batch: Transition) -> dict[str, jax.Array]:
     """Mean return/length (and success) of episodes that ended in ``batch``; NaN if none did."""
     done = jnp.logical_or(batch.terminated, batch.truncated)
-    count = done.sum()
+    count = reduce(done.mean())  # over a data mesh's devices too: ratios of averages
 
     def mean(x: jax.Array) -> jax.Array:
-        return jnp.where(count > 0, jnp.sum(jnp.where(done, x, 0.0)) / jnp.maximum(count, 1), jnp.nan)
+        return jnp.where(count > 0, reduce(jnp.where(done, x, 0.0).mean()) / jnp.where(count > 0, count, 1), jnp.nan)
 
     metrics = {
         "episode_return": mean(batch.info["episode_return"]),

@@ -22,6 +22,7 @@ from robojax.envs.spaces import zeros_observation
 from robojax.normalization import ObsStats, create_obs_stats, normalize_obs, update_obs_stats
 from robojax.policies import deterministic_action, to_env_action
 from robojax.returns import gae_advantages, next_state_values
+from robojax.sharding import mean_grad, reduce
 
 
 @struct.dataclass
@@ -133,11 +134,11 @@ class PPO(Agent):
         obs_stats = update_obs_stats(state.obs_stats, batch.obs) if cfg.normalize_obs else state.obs_stats
         new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
         metrics.update(episode_metrics(batch))
-        metrics["value_target_mean"] = target.mean()
+        metrics["value_target_mean"] = reduce(target.mean())
         return new_state, metrics
 
     def _update(self, cfg: PPOConfig, params, opt_state, data: dict[str, jax.Array], key: jax.Array):
-        grad_fn = jax.grad(ppo_loss, has_aux=True)
+        grad_fn = mean_grad(ppo_loss, has_aux=True)  # averaged over a data mesh's devices
 
         def sgd_step(carry, mb):
             params, opt_state = carry

@@ -40,10 +40,11 @@ class PPOConfig(BaseConfig):
         for name in ("rollout_length", "epochs", "num_minibatches"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be >= 1")
-        batch = self.num_envs * self.rollout_length
+        batch = self.num_envs // self.mesh.data * self.rollout_length  # each device's share
         if batch % self.num_minibatches:
+            per_device = " / mesh.data" if self.mesh.data > 1 else ""
             raise ConfigError(
-                f"num_minibatches={self.num_minibatches} must divide num_envs * rollout_length = {batch}"
+                f"num_minibatches={self.num_minibatches} must divide num_envs{per_device} * rollout_length = {batch}"
             )
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from robojax.agents.ppo.config import PPOConfig
+from robojax.sharding import reduce
 
 
 def ppo_loss(
@@ -28,7 +29,8 @@ def ppo_loss(
     log_prob = dist.log_prob(action)
     ratio = jnp.exp(log_prob - old_log_prob)
     if config.normalize_advantages:
-        advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+        mean = reduce(advantage.mean())  # of the whole minibatch, also when split over devices
+        advantage = (advantage - mean) / (jnp.sqrt(reduce(jnp.square(advantage - mean).mean())) + 1e-8)
     clipped_ratio = jnp.clip(ratio, 1.0 - config.clip_eps, 1.0 + config.clip_eps)
     policy_loss = -jnp.minimum(ratio * advantage, clipped_ratio * advantage).mean()
 

@@ -25,6 +25,7 @@ from robojax.errors import ConfigError
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.policies import deterministic_action, scale_unit_action
 from robojax.replay import ReplayBuffer
+from robojax.sharding import data_shards, mean_grad, vary_like
 
 
 @struct.dataclass
@@ -125,6 +126,10 @@ class SAC(Agent):
     def from_checkpoint_view(self, view: Any, fresh: SACState) -> SACState:
         return view if self.config.save_buffer else fresh.replace(**view)
 
+    def data_sharded(self, state: SACState) -> Any:
+        flags = super().data_sharded(state)  # plus one replay shard per device
+        return flags.replace(buffer=flags.buffer.replace(data=jax.tree.map(lambda _: True, state.buffer.data)))
+
     # -- acting ------------------------------------------------------------------------------
 
     @property
@@ -168,14 +173,16 @@ class SAC(Agent):
         data = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
         buffer = state.buffer.add(data)
 
-        ready = buffer.size >= self.learning_starts
+        # On a data mesh the buffer is one of several equal shards: compare the total size.
+        ready = buffer.size * data_shards(data["reward"]) >= self.learning_starts
 
         def learn():
             return self._update(self.hyperparams(state), state.params, state.opt_state, buffer, update_key, state.updates)
 
         def skip():
             shapes = jax.eval_shape(learn)[2]
-            return state.params, state.opt_state, {k: jnp.full(v.shape, jnp.nan, v.dtype) for k, v in shapes.items()}
+            nans = {k: vary_like(jnp.full(v.shape, jnp.nan, v.dtype), state.step) for k, v in shapes.items()}
+            return state.params, state.opt_state, nans  # typed like learn's on a mesh
 
         # With one seed this skips the updates during warm-up; vmapped over seeds, lax.cond
         # becomes a select (both branches run, the result is the same).
@@ -189,9 +196,32 @@ class SAC(Agent):
 
     def _update(self, cfg: SACConfig, params, opt_state, buffer: ReplayBuffer, key: jax.Array, updates: jax.Array):
         """``grad_updates_per_step`` updates of critic, actor, alpha and targets, as one scan."""
-        critic_grad = jax.grad(critic_loss, has_aux=True)
-        actor_grad = jax.grad(actor_loss, has_aux=True)
-        alpha_grad = jax.grad(alpha_loss)
+        batch_size = cfg.batch_size // data_shards(jax.tree.leaves(buffer.data)[0])  # each replay shard's share
+
+        def one_update(carry, xs):
+            k, i = xs
+            batch_key, critic_key, actor_key, obs_key, next_key = jax.random.split(k, 5)
+            batch = buffer.sample(batch_key, batch_size)
+            # Independent augmentations of obs and next obs (DrQ); the identity without one.
+            batch = {**batch, "obs": self.augment(obs_key, batch["obs"]), "next_obs": self.augment(next_key, batch["next_obs"])}
+            return self.learn(*carry, batch, critic_key, actor_key, i, cfg)
+
+        xs = (jax.random.split(key, cfg.grad_updates_per_step), updates + jnp.arange(cfg.grad_updates_per_step))
+        (params, opt_state), stats = jax.lax.scan(one_update, (params, opt_state), xs)
+        if cfg.actor_update_frequency > 1:  # NaN where the actor was not updated
+            stats = {k: jnp.nanmean(v) for k, v in stats.items()}
+        return params, opt_state, stats
+
+    def learn(self, params, opt_state, batch: dict[str, jax.Array], critic_key: jax.Array, actor_key: jax.Array,
+              i: jax.Array, cfg: SACConfig | None = None):
+        """One gradient update of critic, actor, alpha and targets on ``batch`` (update number ``i``).
+
+        ``cfg``: the config with any swept hyper-parameters as traced values (default: the agent's).
+        Returns ``((params, opt_state), stats)``. On a data mesh ``batch`` is this device's share
+        and the gradients are averaged over the data axis.
+        """
+        cfg = cfg or self.config
+        alpha = jnp.exp(params["log_alpha"])
 
         def masked(flag, new, old):
             return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
@@ -200,50 +230,35 @@ class SAC(Agent):
             step, opt_state = self.optimizers[part].update(grads, opt_state, params)
             return optax.apply_updates(params, jax.tree.map(lambda g: -cfg.lr(part) * g, step)), opt_state
 
-        def one_update(carry, xs):
-            params, opt_state = carry
-            k, i = xs
-            batch_key, critic_key, actor_key, obs_key, next_key = jax.random.split(k, 5)
-            batch = buffer.sample(batch_key, cfg.batch_size)
-            # Independent augmentations of obs and next obs (DrQ); the identity without one.
-            batch = {**batch, "obs": self.augment(obs_key, batch["obs"]), "next_obs": self.augment(next_key, batch["next_obs"])}
-            alpha = jnp.exp(params["log_alpha"])
+        grads, stats = mean_grad(critic_loss, has_aux=True)(
+            params["critic"], self.critic.apply, params["target_critic"], params["actor"],
+            functools.partial(self.policy, critic_params=params["critic"]), batch, alpha, critic_key, cfg,
+        )
+        critic, critic_opt = apply_adam("critic", grads, opt_state["critic"], params["critic"])
 
-            grads, stats = critic_grad(
-                params["critic"], self.critic.apply, params["target_critic"], params["actor"],
-                functools.partial(self.policy, critic_params=params["critic"]), batch, alpha, critic_key, cfg,
+        grads, actor_stats = mean_grad(actor_loss, has_aux=True)(
+            params["actor"], functools.partial(self.policy, critic_params=critic), critic, self.critic.apply,
+            batch["obs"], alpha, actor_key, cfg,
+        )
+        stats.update(actor_stats)
+        actor, actor_opt = apply_adam("actor", grads, opt_state["actor"], params["actor"])
+        log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
+        if cfg.autotune_alpha:
+            grad = mean_grad(alpha_loss)(log_alpha, actor_stats["log_prob"], self.target_entropy)
+            log_alpha, alpha_opt = apply_adam("alpha", grad, alpha_opt, log_alpha)
+        if cfg.actor_update_frequency > 1:
+            do_actor = i % cfg.actor_update_frequency == 0
+            actor, actor_opt, log_alpha, alpha_opt = masked(
+                do_actor,
+                (actor, actor_opt, log_alpha, alpha_opt),
+                (params["actor"], opt_state["actor"], params["log_alpha"], opt_state["alpha"]),
             )
-            critic, critic_opt = apply_adam("critic", grads, opt_state["critic"], params["critic"])
+            stats.update({k: jnp.where(do_actor, v, jnp.nan) for k, v in actor_stats.items()})
 
-            grads, actor_stats = actor_grad(
-                params["actor"], functools.partial(self.policy, critic_params=critic), critic, self.critic.apply,
-                batch["obs"], alpha, actor_key, cfg,
-            )
-            stats.update(actor_stats)
-            actor, actor_opt = apply_adam("actor", grads, opt_state["actor"], params["actor"])
-            log_alpha, alpha_opt = params["log_alpha"], opt_state["alpha"]
-            if cfg.autotune_alpha:
-                grad = alpha_grad(log_alpha, actor_stats["log_prob"], self.target_entropy)
-                log_alpha, alpha_opt = apply_adam("alpha", grad, alpha_opt, log_alpha)
-            if cfg.actor_update_frequency > 1:
-                do_actor = i % cfg.actor_update_frequency == 0
-                actor, actor_opt, log_alpha, alpha_opt = masked(
-                    do_actor,
-                    (actor, actor_opt, log_alpha, alpha_opt),
-                    (params["actor"], opt_state["actor"], params["log_alpha"], opt_state["alpha"]),
-                )
-                stats.update({k: jnp.where(do_actor, v, jnp.nan) for k, v in actor_stats.items()})
+        target = optax.incremental_update(critic, params["target_critic"], cfg.tau)
+        if cfg.target_update_frequency > 1:
+            target = masked(i % cfg.target_update_frequency == 0, target, params["target_critic"])
 
-            target = optax.incremental_update(critic, params["target_critic"], cfg.tau)
-            if cfg.target_update_frequency > 1:
-                target = masked(i % cfg.target_update_frequency == 0, target, params["target_critic"])
-
-            params = {"actor": actor, "critic": critic, "target_critic": target, "log_alpha": log_alpha}
-            opt_state = {"actor": actor_opt, "critic": critic_opt, "alpha": alpha_opt}
-            return (params, opt_state), stats
-
-        xs = (jax.random.split(key, cfg.grad_updates_per_step), updates + jnp.arange(cfg.grad_updates_per_step))
-        (params, opt_state), stats = jax.lax.scan(one_update, (params, opt_state), xs)
-        if cfg.actor_update_frequency > 1:  # NaN where the actor was not updated
-            stats = {k: jnp.nanmean(v) for k, v in stats.items()}
-        return params, opt_state, stats
+        params = {"actor": actor, "critic": critic, "target_critic": target, "log_alpha": log_alpha}
+        opt_state = {"actor": actor_opt, "critic": critic_opt, "alpha": alpha_opt}
+        return (params, opt_state), stats

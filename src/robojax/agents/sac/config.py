@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from robojax.config import BaseConfig, EvalConfig, LogConfig
+from robojax.config import BaseConfig, EvalConfig, LogConfig, check_divides
 from robojax.errors import ConfigError
 from robojax.models import NetworkConfig
 from robojax.policies import PolicyConfig
@@ -69,6 +69,8 @@ class SACConfig(BaseConfig):
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be >= 1")
         if self.num_seed_steps < 0:
             raise ConfigError(f"num_seed_steps={self.num_seed_steps!r}: must be >= 0")
+        check_divides("mesh.data", self.mesh.data, "batch_size", self.batch_size)
+        check_divides("mesh.data", self.mesh.data, "buffer_size", self.buffer_size)
         if self.buffer_size < self.num_envs:
             raise ConfigError(f"buffer_size={self.buffer_size} must be >= num_envs={self.num_envs}")
         if self.num_critic_subset is not None and not 1 <= self.num_critic_subset <= self.num_critics:

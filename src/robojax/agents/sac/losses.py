@@ -18,11 +18,19 @@ import jax.numpy as jnp
 from robojax.agents.sac.config import SACConfig
 from robojax.policies import tanh_gaussian
 from robojax.returns import td_target
+from robojax.sharding import device_rows
 
 
-def sample_squashed(dist: distrax.Distribution, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(action in (-1, 1)^d, log_prob)`` with the log-prob computed from the pre-tanh sample."""
-    return tanh_gaussian(dist).sample_and_log_prob(seed=key)
+def sample_squashed(dist: distrax.MultivariateNormalDiag, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(action in (-1, 1)^d, log_prob)`` with the log-prob computed from the pre-tanh sample.
+
+    The Gaussian noise is that of ``dist.sample(seed=key)``; on a data mesh each device takes
+    its rows of the whole batch's noise (``device_rows``), so D devices draw what one would.
+    """
+    noise = device_rows(lambda shape: jax.random.normal(key, shape, dist.loc.dtype), dist.loc)
+    raw = dist.loc + dist.scale_diag * noise
+    action, log_det = tanh_gaussian(dist).bijector.forward_and_log_det(raw)
+    return action, dist.log_prob(raw) - log_det
 
 
 def critic_target(
