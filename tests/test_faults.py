@@ -27,7 +27,8 @@ from robojax.config import CheckpointConfig, EvalConfig
 from robojax.errors import CheckpointError, NonFiniteError, RunDirError
 from robojax.interrupts import Terminated
 from robojax.rundir import RunDirLock
-from robojax.trainer import Trainer, load_run
+from robojax.runs import load_run
+from robojax.trainer import Trainer
 
 from conftest import assert_trees_equal, quiet
 
