@@ -325,7 +325,6 @@ class Trainer:
             summary.update({f"host_{k}": v for k, v in agent.loop.timers.items()})
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
         msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
-        logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
-        logger.close()
+        logger.close(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
         return TrainResult(state=state, summary=summary, run_dir=self.run_dir)
 

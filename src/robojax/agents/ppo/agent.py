@@ -18,7 +18,7 @@ from robojax.config import EnvConfig
 from robojax.envs import Env, HostEnv
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.minibatches import shuffled_minibatches
-from robojax.normalization import RunningStats
+from robojax.normalization import ReturnScaler, RunningStats
 from robojax.policies import deterministic_action, to_env_action
 from robojax.returns import gae_advantages, next_state_values
 
@@ -30,6 +30,7 @@ class PPOState:
     params: dict[str, Any]
     opt_state: optax.OptState
     obs_stats: RunningStats
+    reward_scaler: ReturnScaler  # used with ``normalize_rewards``
     loop: LoopState
     key: jax.Array
     step: jax.Array
@@ -70,6 +71,7 @@ class PPO(Agent):
             params=params,
             opt_state=self.optimizer.init(params),
             obs_stats=RunningStats.create(self.env.observation_space.shape),
+            reward_scaler=ReturnScaler.create(self.config.num_envs),
             loop=self.loop.reset(env_key),
             key=key,
             step=jnp.zeros((), jnp.int32),
@@ -103,8 +105,12 @@ class PPO(Agent):
             batch.truncated,
             self.env.max_episode_steps,
         )
+        reward, reward_scaler = batch.reward * cfg.reward_scale, state.reward_scaler
+        if cfg.normalize_rewards:
+            reward_scaler = reward_scaler.update(reward, jnp.logical_or(batch.terminated, batch.truncated), cfg.gamma)
+            reward = reward_scaler.scale(reward)
         advantage, target = gae_advantages(
-            batch.reward * cfg.reward_scale,
+            reward,
             batch.extras["value"],
             next_value,
             batch.terminated,
@@ -125,7 +131,10 @@ class PPO(Agent):
         params, opt_state, metrics = self._update(params, state.opt_state, data, update_key)
 
         obs_stats = state.obs_stats.update(batch.obs) if cfg.normalize_obs else state.obs_stats
-        new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
+        new_state = state.replace(
+            params=params, opt_state=opt_state, obs_stats=obs_stats, reward_scaler=reward_scaler, key=key,
+            step=state.step + 1,
+        )
         metrics.update(episode_metrics(batch))
         metrics["value_target_mean"] = target.mean()
         return new_state, metrics
