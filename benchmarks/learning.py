@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="suffix of the results file")
     parser.add_argument("--runs-dir", help="keep the run directories here (default: temporary)")
     parser.add_argument("--list", action="store_true", help="list the settings and their references")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     if args.list or not args.setting:
         for name, (_, preset, _, reference) in SETTINGS.items():
             print(f"{name}: {preset}; reference: {reference}")

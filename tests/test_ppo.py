@@ -41,7 +41,8 @@ def test_pendulum_continuous_improves(tmp_path, action_bounds):
     random_return = evaluate_untrained(agent)
     result = agent.train(run_dir=tmp_path)
     assert random_return < -900
-    assert result.summary["eval_return_mean"] > -500
+    # seeds 0-2 after 120k steps: clip -179, -188, -189; tanh -144, -287, -161 (benchmarks/RESULTS.md)
+    assert result.summary["eval_return_mean"] > -350
 
 
 def evaluate_untrained(agent):

@@ -239,5 +239,6 @@ def test_learns_pendulum(tmp_path):
     cfg = dataclasses.replace(preset, logging=LogConfig(interval=3_000, console=False, tensorboard=False))
     assert env.id == ENV
     result = SAC(cfg, ENV).train(run_dir=tmp_path / "run")
-    assert result.summary["eval_return_mean"] > -600, result.summary
+    # seeds 0-2: -155, -231, -133 (benchmarks/RESULTS.md); random about -1,200
+    assert result.summary["eval_return_mean"] > -350, result.summary
     assert np.isfinite(result.summary["train_sps"])
