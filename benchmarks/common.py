@@ -42,16 +42,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {c['model']} ({', '.join(c['vector_extensions']) or 'no vector extensions listed'})"
 
 
-def run_robojax(algo: str, *args: str, timeout: int = 3600) -> dict:
+def run_robojax(algo: str, *args: str, timeout: int = 3600, run_dir: str | None = None) -> dict:
     """``robojax train ALGO ARGS`` in a fresh process; returns its summary (last stdout line)
-    with the run's log points under ``"metrics"`` (from metrics.jsonl)."""
+    with the run's log points under ``"metrics"`` (from metrics.jsonl). The run directory is
+    temporary unless ``run_dir`` is given (to watch a long run's metrics.jsonl as it grows)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "robojax.cli", "train", algo, "--run-dir", f"{tmp}/run", *args]
+        run = run_dir or f"{tmp}/run"
+        cmd = [sys.executable, "-m", "robojax.cli", "train", algo, "--run-dir", run, *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
-        lines = Path(f"{tmp}/run/metrics.jsonl").read_text().splitlines()
+        lines = Path(f"{run}/metrics.jsonl").read_text().splitlines()
         summary["metrics"] = [json.loads(line) for line in lines]
         return summary
 

@@ -8,7 +8,7 @@ from robojax.agents.ppo import PPOConfig
 from robojax.config import EnvConfig, experiment_dict, from_dict, load_yaml, merge, parse_overrides, split_experiment
 from robojax.errors import ConfigError
 
-PRESETS = sorted((Path(__file__).parent.parent / "configs").glob("ppo_*.yaml"))
+PRESETS = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml"))
 
 
 def test_overrides_nested_and_typed():
@@ -53,9 +53,16 @@ def test_experiment_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.name for p in PRESETS])
-def test_presets_parse(preset):
-    env, cfg = split_experiment(PPOConfig, load_yaml(preset))
-    assert "/" in env.id and isinstance(cfg, PPOConfig)
+def test_presets_load_and_validate(preset):
+    """Every preset parses into its algorithm's config and builds an agent on its env."""
+    from robojax.agents import AGENTS
+
+    experiment = load_yaml(preset)
+    agent_cls = AGENTS[experiment["algo"]]
+    assert preset.name.startswith(f"{experiment['algo']}_")
+    env, cfg = split_experiment(agent_cls.config_cls, experiment)
+    agent = agent_cls(cfg, env)
+    assert agent.config == cfg and agent.num_train_steps >= 1
 
 
 def test_missing_config_file():

@@ -1,6 +1,8 @@
 """The host loop and Gymnasium suite: same data as the JAX loop, learning, resume, video."""
 
 import dataclasses
+import json
+import shutil
 
 import imageio.v3 as iio
 import jax
@@ -9,6 +11,8 @@ import numpy as np
 import pytest
 
 from robojax.agents.ppo import PPO, PPOConfig
+from robojax.checkpoint import list_checkpoints, read_checkpoint, restore_state
+from robojax.config import CheckpointConfig
 from robojax.envs import HostEnv, HostVectorEnv, make_env
 from robojax.errors import ConfigError, EnvError
 from robojax.loops import HostLoop, JaxLoop
@@ -116,16 +120,34 @@ def test_unknown_gymnasium_id_and_host_seed_sweeps():
         PPO(PPOConfig(num_seeds=2), "gymnasium/CartPole-v1")
 
 
-def test_ppo_learns_inverted_pendulum_on_the_host_loop(tmp_path):
-    config = quiet(PPOConfig(), total_steps=30_000, num_envs=4, rollout_length=64, log_interval=4096)
+def test_ppo_learns_inverted_pendulum_on_the_host_loop_and_resumes_mid_run(tmp_path):
+    ckpt = CheckpointConfig(interval=16_384, keep=5)
+    config = quiet(PPOConfig(), total_steps=30_000, num_envs=4, rollout_length=64, log_interval=4096, checkpoint=ckpt)
     agent = PPO(config, "gymnasium/InvertedPendulum-v5")
-    result = agent.train(run_dir=tmp_path / "run")
+    result = agent.train(run_dir=tmp_path / "full")
     assert result.summary["eval_return_mean"] > 100  # random policy: about 5-10; seeds 0-2 give 210-245
     assert result.summary["host_env_s"] > 0 and result.summary["host_policy_s"] > 0
-    # resume a finished run from its checkpoint: the simulators restart, training state is restored
-    resumed = PPO(config, "gymnasium/InvertedPendulum-v5").train(run_dir=tmp_path / "run", resume=True)
-    for x, y in zip(jax.tree.leaves(resumed.state.params), jax.tree.leaves(result.state.params), strict=True):
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    # a run stopped mid-way: only its config and its first checkpoint exist
+    mid = list_checkpoints(tmp_path / "full" / "checkpoints")[0]
+    mid_steps = int(mid.stem.split("_")[1])
+    assert 0 < mid_steps < result.summary["env_steps"]
+    partial = tmp_path / "partial"
+    (partial / "checkpoints").mkdir(parents=True)
+    shutil.copy(tmp_path / "full" / "config.yaml", partial / "config.yaml")
+    shutil.copy(mid, partial / "checkpoints")
+    resumed = PPO(config, "gymnasium/InvertedPendulum-v5").train(run_dir=partial, resume=True)
+    # the learner continued from the checkpoint's counters (the simulators restart their episodes)
+    assert int(resumed.state.step[0]) == int(result.state.step[0])
+    assert resumed.summary["env_steps"] == result.summary["env_steps"]
+    logged = [json.loads(line)["env_steps"] for line in (partial / "metrics.jsonl").read_text().splitlines()]
+    assert logged and min(logged) > mid_steps and max(logged) == result.summary["env_steps"]
+    # and trained after loading: its parameters moved away from the checkpoint's
+    _, raw = read_checkpoint(mid)
+    saved = restore_state(raw, agent.checkpoint_view(resumed.state), mid)
+    moved = [not np.array_equal(np.asarray(x), np.asarray(y))
+             for x, y in zip(jax.tree.leaves(saved.params), jax.tree.leaves(resumed.state.params), strict=True)]
+    assert all(moved)
+    assert resumed.summary["eval_return_mean"] > 100
 
 
 def test_eval_video_is_a_playable_mp4(tmp_path):

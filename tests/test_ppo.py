@@ -18,7 +18,10 @@ def test_cartpole_reaches_high_return(tmp_path):
     config = quiet(PPOConfig(total_steps=150_000), log_interval=25_000)
     result = PPO(config, "gymnax/CartPole-v1").train(run_dir=tmp_path)
     assert result.summary["eval_return_mean"] >= 400
-    assert result.summary["train_sps"] > 0 and result.summary["compile_s"] > 0
+    summary = result.summary
+    # throughput is env steps over training time, which excludes compilation and evaluation
+    assert summary["train_sps"] == pytest.approx(summary["env_steps"] / summary["train_s"])
+    assert 0 < summary["compile_s"] and summary["train_s"] + summary["compile_s"] < summary["wall_s"]
     lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     returns = [l["train/episode_return"] for l in lines if l.get("train/episode_return") is not None]
     assert returns[-1] > returns[0] + 100  # training return improves too
@@ -38,7 +41,8 @@ def test_pendulum_continuous_improves(tmp_path, action_bounds):
     random_return = evaluate_untrained(agent)
     result = agent.train(run_dir=tmp_path)
     assert random_return < -900
-    assert result.summary["eval_return_mean"] > -500
+    # seeds 0-2 after 120k steps: clip -179, -188, -189; tanh -144, -287, -161 (benchmarks/RESULTS.md)
+    assert result.summary["eval_return_mean"] > -350
 
 
 def evaluate_untrained(agent):

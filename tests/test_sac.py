@@ -188,13 +188,17 @@ def test_checkpoint_round_trip(tmp_path, trained, save_buffer):
     restored = agent.from_checkpoint_view(restore_state(raw, agent.checkpoint_view(fresh), path), fresh)
     for name in ("params", "opt_state", "loop", "key", "step", "updates"):
         assert_trees_equal(getattr(restored, name), getattr(state, name))
+    # raw keys are paths such as "['buffer']['data']..." (or ".buffer.data..." for the full state)
+    buffer_keys = [k for k in raw if "buffer" in k]
+    assert any("params" in k for k in raw)
     if save_buffer:
         assert_trees_equal(restored.buffer, state.buffer)
         assert int(restored.buffer.size) == 128
+        assert buffer_keys
     else:
         assert_trees_equal(restored.buffer, fresh.buffer)
         assert int(restored.buffer.size) == 0
-        assert "buffer" not in raw
+        assert not buffer_keys
 
 
 def test_resume_equivalence(tmp_path):
@@ -236,5 +240,6 @@ def test_learns_pendulum(tmp_path):
     cfg = dataclasses.replace(preset, logging=LogConfig(interval=3_000, console=False, tensorboard=False))
     assert env.id == ENV
     result = SAC(cfg, ENV).train(run_dir=tmp_path / "run")
-    assert result.summary["eval_return_mean"] > -600, result.summary
+    # seeds 0-2: -155, -231, -133 (benchmarks/RESULTS.md); random about -1,200
+    assert result.summary["eval_return_mean"] > -350, result.summary
     assert np.isfinite(result.summary["train_sps"])

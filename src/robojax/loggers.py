@@ -129,11 +129,15 @@ class RunLogger:
             self._wandb.log({tag: wandb.Video(str(path), format="mp4")}, step=env_steps)
 
     def print(self, message: str) -> None:
-        self.console.print(message)
+        # soft_wrap: long paths stay on one line in non-interactive logs (80 columns there)
+        self.console.print(message, soft_wrap=True)
 
-    def close(self) -> None:
+    def close(self, message: str | None = None) -> None:
+        """Stop the progress display, then print ``message`` (so it is the last line shown)."""
         if self._progress is not None:
             self._progress.stop()
+        if message is not None:
+            self.print(message)
         self._metrics_file.close()
         if self._tb is not None:
             self._tb.close()
@@ -153,5 +157,5 @@ class NullLogger:
     def print(self, message: str) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, message: str | None = None) -> None:
         pass

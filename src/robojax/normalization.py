@@ -1,9 +1,10 @@
-"""Running mean/variance of observations, kept in the train state (so it is checkpointed).
+"""Running statistics kept in the train state (so they are checkpointed): observation mean/std
+and the scale of the discounted return, for reward normalisation.
 
-Only float parts are normalised: images (uint8) are scaled inside their encoder and never by
-running statistics. ``create_obs_stats``/``update_obs_stats``/``normalize_obs`` handle any
-observation space: a float ``Box`` has one ``RunningStats``, a ``Dict`` a dict of them for its
-float parts, an image ``Box`` none (an empty dict).
+Only float parts of observations are normalised: images (uint8) are scaled inside their encoder
+and never by running statistics. ``create_obs_stats``/``update_obs_stats``/``normalize_obs``
+handle any observation space: a float ``Box`` has one ``RunningStats``, a ``Dict`` a dict of
+them for its float parts, an image ``Box`` none (an empty dict).
 """
 
 from __future__ import annotations
@@ -66,3 +67,35 @@ def normalize_obs(stats: ObsStats, obs):
     if isinstance(stats, RunningStats):
         return stats.normalize(obs)
     return {**obs, **{k: s.normalize(obs[k]) for k, s in stats.items()}} if stats else obs
+
+
+@struct.dataclass
+class ReturnScaler:
+    """Divides rewards by a running estimate of the discounted return's standard deviation.
+
+    Each env's discounted return ``G = r + gamma * G`` (reset at episode ends) is accumulated
+    across rollouts in ``returns``; the variance of all ``G`` seen so far sets the scale, as in
+    the usual ``VecNormalize``/``NormalizeReward`` setups for MuJoCo PPO. Rewards keep their sign
+    and are not shifted, so what the agent optimises is unchanged up to a slowly varying factor.
+    """
+
+    returns: jax.Array  # (num_envs,) discounted return so far of each env's running episode
+    stats: RunningStats  # of the discounted returns
+
+    @classmethod
+    def create(cls, num_envs: int) -> ReturnScaler:
+        return cls(jnp.zeros((num_envs,), jnp.float32), RunningStats.create(()))
+
+    def update(self, reward: jax.Array, done: jax.Array, gamma: float) -> ReturnScaler:
+        """Fold in a ``(T, num_envs)`` rollout; ``done`` marks steps after which an episode ended."""
+
+        def step(g, inputs):
+            r, d = inputs
+            g = gamma * g + r
+            return jnp.where(d, 0.0, g), g
+
+        returns, discounted = jax.lax.scan(step, self.returns, (reward.astype(jnp.float32), done))
+        return ReturnScaler(returns, self.stats.update(discounted))
+
+    def scale(self, reward: jax.Array, clip: float = 10.0) -> jax.Array:
+        return jnp.clip(reward / jnp.sqrt(self.stats.var + 1e-8), -clip, clip)

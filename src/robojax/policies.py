@@ -94,3 +94,17 @@ def scale_unit_action(unit: jax.Array, space: Box) -> jax.Array:
 def deterministic_action(dist: distrax.Distribution) -> jax.Array:
     """The greedy action: argmax for Categorical, the mean for a Gaussian."""
     return dist.mode()
+
+
+def tanh_gaussian_entropy(dist: distrax.MultivariateNormalDiag, raw: jax.Array) -> jax.Array:
+    """One-sample estimate of the entropy of ``tanh(u)``, ``u ~ dist``, at the samples ``raw``.
+
+    ``H[tanh(u)] = H[u] + E[sum log(1 - tanh(u)^2)]``. ``raw`` are rollout samples of (nearly)
+    this Gaussian; they are re-expressed as ``loc + scale * eps`` with ``eps`` held fixed, so
+    the gradient reaches the mean and the std: a wide Gaussian that saturates tanh is not
+    rewarded for its width, as it would be by the Gaussian's own entropy.
+    """
+    loc, scale = dist.loc, dist.scale_diag
+    u = loc + scale * jax.lax.stop_gradient((raw - loc) / scale)
+    log_det = 2.0 * (jnp.log(2.0) - u - jax.nn.softplus(-2.0 * u))  # log(1 - tanh(u)^2), stable
+    return dist.entropy() + log_det.sum(-1)

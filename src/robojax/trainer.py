@@ -384,7 +384,7 @@ class Trainer:
         logger.print(f"compiled train step in {compile_s:.2f} s ({runs}{cfg.num_seeds} seed(s), {spts} env steps/train step)")
 
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0, "log_s": 0.0}
-        start_done, warned = done, False
+        start_done, warned, final_line = done, False, None
         try:
             while done < total:
                 if self.placement.agree(stop.requested):  # here ``state`` and ``done`` always belong together
@@ -448,12 +448,12 @@ class Trainer:
             if self.placement.is_main:
                 (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
             msg = f"final eval return {summary.get('eval_return_mean', summary.get('eval_stochastic_return_mean')):.2f}"
-            logger.print(f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}")
+            final_line = f"{msg} | {summary['train_sps']:,.0f} sps | wall {summary['wall_s']:.1f} s | {path}"
         except KeyboardInterrupt:
             path = self._save(state, done)
             # Always shown, also with the console logger off.
             print(f"interrupted: saved {path}; continue with --resume {self.run_dir}", file=sys.stderr)
             raise
         finally:
-            logger.close()
+            logger.close(final_line)
         return TrainResult(state=state, summary=summary, run_dir=self.run_dir)

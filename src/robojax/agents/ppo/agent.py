@@ -19,7 +19,7 @@ from robojax.envs import Env, HostEnv
 from robojax.loops import LoopState, Transition, episode_metrics
 from robojax.minibatches import shuffled_minibatches
 from robojax.envs.spaces import zeros_observation
-from robojax.normalization import ObsStats, create_obs_stats, normalize_obs, update_obs_stats
+from robojax.normalization import ObsStats, ReturnScaler, create_obs_stats, normalize_obs, update_obs_stats
 from robojax.policies import deterministic_action, to_env_action
 from robojax.returns import gae_advantages, next_state_values
 from robojax.sharding import mean_grad, reduce
@@ -32,6 +32,7 @@ class PPOState:
     params: dict[str, Any]
     opt_state: optax.OptState
     obs_stats: ObsStats
+    reward_scaler: ReturnScaler  # used with ``normalize_rewards``
     loop: LoopState
     key: jax.Array
     step: jax.Array
@@ -76,6 +77,7 @@ class PPO(Agent):
             params=params,
             opt_state=self.optimizer.init(params),
             obs_stats=create_obs_stats(self.env.observation_space),
+            reward_scaler=ReturnScaler.create(self.config.num_envs),
             loop=self.loop.reset(env_key),
             key=key,
             step=jnp.zeros((), jnp.int32),
@@ -84,6 +86,11 @@ class PPO(Agent):
 
     def _normalize(self, obs_stats: ObsStats, obs: Any) -> Any:
         return normalize_obs(obs_stats, obs) if self.config.normalize_obs else obs
+
+    def data_sharded(self, state: PPOState) -> Any:
+        """The envs and each env's running discounted return (reward normalisation) are split over a data mesh."""
+        flags = super().data_sharded(state)
+        return flags.replace(reward_scaler=flags.reward_scaler.replace(returns=True))
 
     def act(self, state: PPOState, obs: jax.Array, key: jax.Array, deterministic: bool) -> jax.Array:
         dist = self.actor.apply(state.params["actor"], self._normalize(state.obs_stats, obs))
@@ -110,8 +117,12 @@ class PPO(Agent):
             batch.truncated,
             self.env.max_episode_steps,
         )
+        reward, reward_scaler = batch.reward * cfg.reward_scale, state.reward_scaler
+        if cfg.normalize_rewards:
+            reward_scaler = reward_scaler.update(reward, jnp.logical_or(batch.terminated, batch.truncated), cfg.gamma)
+            reward = reward_scaler.scale(reward)
         advantage, target = gae_advantages(
-            batch.reward * cfg.reward_scale,
+            reward,
             batch.extras["value"],
             next_value,
             batch.terminated,
@@ -132,7 +143,10 @@ class PPO(Agent):
         params, opt_state, metrics = self._update(cfg, params, state.opt_state, data, update_key)
 
         obs_stats = update_obs_stats(state.obs_stats, batch.obs) if cfg.normalize_obs else state.obs_stats
-        new_state = state.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, key=key, step=state.step + 1)
+        new_state = state.replace(
+            params=params, opt_state=opt_state, obs_stats=obs_stats, reward_scaler=reward_scaler, key=key,
+            step=state.step + 1,
+        )
         metrics.update(episode_metrics(batch))
         metrics["value_target_mean"] = reduce(target.mean())
         return new_state, metrics

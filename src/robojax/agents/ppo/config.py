@@ -24,12 +24,16 @@ class PPOConfig(BaseConfig):
     gae_lambda: float = 0.95
     clip_eps: float = 0.2
     clip_value_loss: bool = True
+    # Value clipping range, in the critic's units: returns of rewards after reward_scale and,
+    # with normalize_rewards, divided by the discounted return's running std (then O(1)).
+    clip_value_eps: float = 0.2
     vf_coef: float = 0.5
     ent_coef: float = 0.01
     max_grad_norm: float = 0.5  # global norm over actor and critic gradients
     normalize_advantages: bool = True  # per minibatch
     normalize_obs: bool = False  # running mean/std kept in the train state
     reward_scale: float = 1.0  # rewards are multiplied by this before GAE
+    normalize_rewards: bool = False  # divide by the running std of the discounted return
     network: NetworkConfig = NetworkConfig()
     policy: PolicyConfig = PolicyConfig()
 
@@ -51,6 +55,6 @@ class PPOConfig(BaseConfig):
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1]")
         if self.network.share_encoder:
             raise ConfigError("network.share_encoder=true is not supported by PPO (its actor and critic have their own encoders)")
-        for name in ("learning_rate", "clip_eps", "max_grad_norm"):
+        for name in ("learning_rate", "clip_eps", "clip_value_eps", "max_grad_norm"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from robojax.agents.ppo.config import PPOConfig
+from robojax.policies import tanh_gaussian_entropy
 from robojax.sharding import reduce
 
 
@@ -37,11 +38,14 @@ def ppo_loss(
     value = critic_apply(params["critic"], obs)
     value_loss = jnp.square(value - target)
     if config.clip_value_loss:
-        clipped_value = old_value + jnp.clip(value - old_value, -config.clip_eps, config.clip_eps)
+        clipped_value = old_value + jnp.clip(value - old_value, -config.clip_value_eps, config.clip_value_eps)
         value_loss = jnp.maximum(value_loss, jnp.square(clipped_value - target))
     value_loss = 0.5 * value_loss.mean()
 
-    entropy = dist.entropy().mean()
+    if config.policy.action_bounds == "tanh" and isinstance(dist, distrax.MultivariateNormalDiag):
+        entropy = tanh_gaussian_entropy(dist, action).mean()  # of the actions the env gets
+    else:
+        entropy = dist.entropy().mean()
     loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
     stats = {
         "policy_loss": policy_loss,

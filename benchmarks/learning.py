@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""Learning curves: greedy eval return against env steps, several seeds, next to a published reference.
+
+    python benchmarks/learning.py ppo_brax_ant [--seeds 3] [--total-steps 1000000] [key=value ...]
+    python benchmarks/learning.py ppo_halfcheetah --total-steps 200000
+    python benchmarks/learning.py --list
+
+Each named setting is a preset in ``configs/`` plus the reference return it is compared with.
+JAX envs train all seeds in ONE process (``num_seeds``, vmapped; the curve is the mean over the
+seeds' eval episodes, the final return is also given per seed); host simulators (Gymnasium)
+train one process per seed, run side by side. The curve and the command are saved to
+``benchmarks/results/learning_<setting>.json``; ``--tag`` adds a suffix (e.g. for a shorter budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import statistics
+import time
+
+from common import machine, run_robojax, save
+
+# setting -> (algo, preset, JAX env (seeds vmapped)?, reference return and where it comes from)
+SETTINGS = {
+    "ppo_brax_ant": ("ppo", "configs/ppo_brax_ant.yaml", True,
+                     "Brax's own PPO trainer, same env/backend, 128 envs, 1.01M steps: greedy 926 (issue 18)"),
+    "ppo_halfcheetah": ("ppo", "configs/ppo_halfcheetah.yaml", False,
+                        "CleanRL PPO HalfCheetah-v4, 1M steps: 1,867 +- 48"),
+    "ppo_hopper": ("ppo", "configs/ppo_hopper.yaml", False, "CleanRL PPO Hopper-v4, 1M steps: about 2,300"),
+    "sac_hopper": ("sac", "configs/sac_hopper.yaml", False, "SAC Hopper, 1M steps: about 2,300-3,000"),
+    "sac_walker2d": ("sac", "configs/sac_walker2d.yaml", False, "SAC Walker2d, 1M steps: about 3,600-4,500"),
+    "sac_halfcheetah": ("sac", "configs/sac_halfcheetah_parallel.yaml", False,
+                        "SAC HalfCheetah, 1M steps: about 10,000 (1 env, UTD 1)"),
+}
+
+
+def curve(summary: dict) -> list[dict]:
+    """``[{env_steps, eval_return}]`` from the run's log points, ending with the final evaluation."""
+    points = [{"env_steps": r["env_steps"], "eval_return": r["eval/return_mean"]}
+              for r in summary["metrics"] if r.get("eval/return_mean") is not None]
+    return points + [{"env_steps": summary["env_steps"], "eval_return": summary["eval_return_mean"]}]
+
+
+def run_dir(args: argparse.Namespace, name: str) -> str | None:
+    return f"{args.runs_dir}/{args.setting}_{name}" if args.runs_dir else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("setting", nargs="?", choices=sorted(SETTINGS))
+    parser.add_argument("overrides", nargs="*", help="config overrides for every seed")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--total-steps", type=int, default=1_000_000)
+    parser.add_argument("--tag", default="", help="suffix of the results file")
+    parser.add_argument("--runs-dir", help="keep the run directories here (default: temporary)")
+    parser.add_argument("--list", action="store_true", help="list the settings and their references")
+    args = parser.parse_intermixed_args()
+    if args.list or not args.setting:
+        for name, (_, preset, _, reference) in SETTINGS.items():
+            print(f"{name}: {preset}; reference: {reference}")
+        return
+    algo, preset, vmapped, reference = SETTINGS[args.setting]
+    common = ["--config", preset, f"total_steps={args.total_steps}", "logging.console=false", *args.overrides]
+    start = time.perf_counter()
+    if vmapped:
+        summary = run_robojax(algo, *common, f"num_seeds={args.seeds}", timeout=6 * 3600, run_dir=run_dir(args, "all"))
+        seeds = [{"seed": "all", "curve": curve(summary), "final_per_seed": summary.get("eval_return_per_seed"),
+                  "train_sps": summary["train_sps"], "wall_s": summary["wall_s"]}]
+        finals = list(summary.get("eval_return_per_seed") or [summary["eval_return_mean"]])
+    else:
+        with concurrent.futures.ThreadPoolExecutor(args.seeds) as pool:
+            runs = list(pool.map(lambda s: run_robojax(algo, *common, f"seed={s}", timeout=6 * 3600,
+                                                       run_dir=run_dir(args, f"seed{s}")), range(args.seeds)))
+        seeds = [{"seed": s, "curve": curve(r), "train_sps": r["train_sps"], "wall_s": r["wall_s"]}
+                 for s, r in enumerate(runs)]
+        finals = [r["eval_return_mean"] for r in runs]
+    record = {
+        "setting": args.setting,
+        "command": f"python benchmarks/learning.py {args.setting} --seeds {args.seeds} "
+                   f"--total-steps {args.total_steps} {' '.join(args.overrides)}".strip(),
+        "preset": preset,
+        "overrides": args.overrides,
+        "reference": reference,
+        "final_mean": statistics.mean(finals),
+        "final_std": statistics.pstdev(finals),
+        "final_per_seed": finals,
+        "seeds": seeds,
+        "process_wall_s": time.perf_counter() - start,
+    }
+    name = f"learning_{args.setting}{'_' + args.tag if args.tag else ''}"
+    print(f"{machine()}: {args.setting} after {args.total_steps:,} steps: final greedy return "
+          f"{record['final_mean']:.1f} +- {record['final_std']:.1f} ({len(finals)} seeds); reference: {reference}")
+    print(f"saved {save(name, record)}")
+
+
+if __name__ == "__main__":
+    main()
