@@ -10,6 +10,7 @@ if not _os.environ.get("DISPLAY"):
 
 from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
+import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.envs import list_envs, make_env  # noqa: E402
 
 __all__ = ["AGENTS", "PPO", "SAC", "EnvConfig", "PPOConfig", "SACConfig", "__version__", "list_envs", "make_env"]

@@ -58,6 +58,9 @@ class NetworkConfig:
     hidden_sizes: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     layer_norm: bool = False
+    # Encoder-specific settings (classes from robojax.encoders, imported at the end of this module).
+    pointnet: PointNetConfig = dataclasses.field(default_factory=lambda: PointNetConfig())
+    transformer: TransformerConfig = dataclasses.field(default_factory=lambda: TransformerConfig())
 
     def __post_init__(self):
         if self.encoder not in ENCODERS:
@@ -124,3 +127,8 @@ class ScalarHead(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         return jnp.squeeze(dense(1, self.scale)(self.encoder(x)), -1)
+
+
+# Last: the encoder modules register themselves with the functions above.
+from robojax.encoders.pointnet import PointNetConfig  # noqa: E402
+from robojax.encoders.transformer import TransformerConfig  # noqa: E402

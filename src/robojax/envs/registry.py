@@ -7,7 +7,9 @@ from typing import Any
 
 from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite
 from robojax.envs.core import Env
+from robojax.envs.history import History
 from robojax.envs.host import HostEnv
+from robojax.envs.pointcloud import PointCloud
 from robojax.envs.wrappers import AutoReset, EpisodeStatistics, TimeLimit
 from robojax.errors import EnvError
 
@@ -52,8 +54,11 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     a ``HostEnv`` for a host-side simulator (which its vector env auto-resets).
 
     ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200``, for Brax
-    ``backend="generalized"``, for Gymnasium ``vectorization="async"``.
+    ``backend="generalized"``, for Gymnasium ``vectorization="async"``, except two observation
+    wrappers of JAX envs: ``pointcloud`` (a mapping of ``PointCloud`` options, or ``True``) and
+    ``history`` (a window length K for ``History``), applied in that order under the time limit.
     """
+    pointcloud, history = kwargs.pop("pointcloud", None), kwargs.pop("history", None)
     suite, name = parse_env_id(env_id)
     names, build = SUITES[suite]
     known = names()
@@ -64,6 +69,15 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     except TypeError as e:
         raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
     if isinstance(raw, HostEnv):
+        if pointcloud is not None or history is not None:
+            raise EnvError(f"{env_id}: the pointcloud and history options are for JAX envs (gymnax, brax)")
         return raw
+    if pointcloud is not None and pointcloud is not False:
+        try:
+            raw = PointCloud(raw, **(pointcloud if isinstance(pointcloud, dict) else {}))
+        except TypeError as e:
+            raise EnvError(f"bad pointcloud options {pointcloud} for {env_id}: {e}") from e
+    if history is not None:
+        raw = History(raw, history)
     env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
     return AutoReset(EpisodeStatistics(env))
