@@ -32,7 +32,7 @@ def run(config: str, steps: int, seeds: int, *overrides: str) -> dict:
     evals = [m for m in s["metrics"] if "eval/return_mean" in m]
     return {
         "eval_return_mean": s["eval_return_mean"],
-        "eval_return_per_seed": s.get("eval_return_per_seed"),
+        "eval_return_std": s["eval_return_std"],  # over all seeds' episodes (the CLI prints no per-seed list)
         "train_sps": s["train_sps"], "compile_s": s["compile_s"], "wall_s": s["wall_s"],
         "curve": [(m["env_steps"], m["eval/return_mean"]) for m in evals],
     }
@@ -102,7 +102,7 @@ def main():
         args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "cost": 0}[args.which]
     rows = {"memory": memory, "pointcloud": pointcloud, "cost": cost}[args.which](args)
     columns = ["setup", "update_s", "sps"] if args.which == "cost" else [
-        "setup", "eval_return_mean", "eval_return_per_seed", "train_sps", "wall_s"]
+        "setup", "eval_return_mean", "eval_return_std", "train_sps", "wall_s"]
     print(machine())
     print(table(rows, columns))
     save(f"encoders_{args.which}", {"args": vars(args), "rows": rows})
