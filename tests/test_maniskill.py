@@ -162,14 +162,14 @@ class FakeBaseEnv:
         pass
 
 
-def fake_maniskill(cuda: bool, make_error: Exception | None = None):
+def fake_maniskill(cuda: bool, make_error: Exception | None = None, env_cls=None):
     made = []
 
     def make(name, num_envs=1, **kwargs):
         if make_error is not None:
             raise make_error
         made.append((name, num_envs, kwargs))
-        return FakeBaseEnv(num_envs, **kwargs)
+        return (env_cls or FakeBaseEnv)(num_envs, **kwargs)
 
     def vector_env(env, auto_reset, ignore_terminations, record_metrics):
         assert auto_reset and not record_metrics
@@ -243,3 +243,68 @@ def test_asset_downloads_do_not_prompt_on_stdin(monkeypatch):
     with pytest.raises(EnvError):
         ms._import_maniskill()
     assert os.environ["MS_SKIP_ASSET_DOWNLOAD_PROMPT"] == "0"
+
+
+P = 6  # points per cloud
+
+
+def cloud(num_envs, value):
+    """ManiSkill's point-cloud observation dict: the last two points of each cloud are invalid (w = 0)."""
+    xyzw = np.full((num_envs, P, 4), value, np.float32)
+    xyzw[..., 3] = 1.0
+    xyzw[:, -2:, 3] = 0.0
+    rgb = np.full((num_envs, P, 3), 255, np.uint8)
+    seg = np.arange(P, dtype=np.int16)[None, :, None].repeat(num_envs, 0)
+    return {"agent": {"qpos": t(np.zeros((num_envs, 9)))},
+            "pointcloud": {"xyzw": t(xyzw), "rgb": t(rgb), "segmentation": t(seg)}}
+
+
+class FakePointCloudEnv(FakeBaseEnv):
+    """Point-cloud observations; env 0 ends on the second step with a final observation of value 5."""
+
+    def __init__(self, num_envs, **kwargs):
+        super().__init__(num_envs, **kwargs)
+        self.steps = 0
+
+    def reset(self, seed=None, options=None):
+        return cloud(self.num_envs, 0.0), {"success": t(np.zeros(self.num_envs, bool))}
+
+    def step(self, action):
+        n, self.steps = self.num_envs, self.steps + 1
+        ended = np.arange(n) == 0 if self.steps == 2 else np.zeros(n, bool)
+        info = {"success": t(np.zeros(n, bool))}
+        if ended.any():
+            info.update(final_observation=cloud(n, 5.0), _final_observation=t(ended))
+        return cloud(n, float(self.steps)), t(np.ones(n, np.float32)), t(ended), t(np.zeros(n, bool)), info
+
+
+def test_pointcloud_observations_reach_the_pointnet_encoder(monkeypatch):
+    import jax
+
+    from robojax.encoders.pointnet import PointNetConfig
+    from robojax.models import NetworkConfig, make_encoder
+
+    importer, made = fake_maniskill(cuda=True, env_cls=FakePointCloudEnv)
+    monkeypatch.setattr(ms, "_import_maniskill", importer)
+    env = make_env("maniskill/PickCube-v1", obs_mode="pointcloud")
+    assert made[-1][2]["obs_mode"] == "pointcloud"
+    assert env.observation_space.shape == (P, len(ms.POINT_CHANNELS))
+    venv = env.create(2)
+    obs = venv.reset(0)
+    assert obs.shape == (2, P, 8) and obs.dtype == np.float32
+    np.testing.assert_array_equal(obs[0, :, 3], [1, 1, 1, 1, 0, 0])  # w
+    np.testing.assert_array_equal(obs[..., 4:7], 1.0)  # rgb scaled to [0, 1]
+    np.testing.assert_array_equal(obs[0, :, 7], np.arange(P))  # segmentation
+    venv.step(np.zeros((2, ACT_DIM), np.float32))
+    step = venv.step(np.zeros((2, ACT_DIM), np.float32))
+    np.testing.assert_array_equal(step.obs[..., 0], 2.0)
+    np.testing.assert_array_equal(step.final_obs[0, :, 0], 5.0)  # env 0's true last cloud
+    np.testing.assert_array_equal(step.final_obs[1], step.obs[1])
+    # The invalid points never change the features of pointnet (validity channel 3).
+    net = make_encoder(NetworkConfig(encoder="pointnet", hidden_sizes=(8,), pointnet=PointNetConfig((8,), 3)), env.observation_space)
+    params = net.init(jax.random.PRNGKey(0), step.obs[0])
+    junk = step.obs.copy()
+    junk[:, -2:, :3] = 1e3
+    np.testing.assert_allclose(net.apply(params, junk), net.apply(params, step.obs), atol=1e-5)
+    with pytest.raises(EnvError, match="obs_mode 'rgbd' is not one of state, pointcloud"):
+        make_env("maniskill/PickCube-v1", obs_mode="rgbd")

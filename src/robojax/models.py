@@ -128,6 +128,8 @@ def _flatten(config: NetworkConfig, space: ObsSpace) -> nn.Module:
 # once ``register_encoder`` exists.
 from robojax.encoders.cnn import CNNConfig  # noqa: E402
 from robojax.encoders.multi import MultiInputConfig  # noqa: E402
+from robojax.encoders.pointnet import PointNetConfig  # noqa: E402
+from robojax.encoders.transformer import TransformerConfig  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +152,8 @@ class NetworkConfig:
     share_encoder: bool = False
     cnn: CNNConfig = CNNConfig()
     multi: MultiInputConfig = MultiInputConfig()
+    pointnet: PointNetConfig = PointNetConfig()
+    transformer: TransformerConfig = TransformerConfig()
 
     def __post_init__(self):
         if self.encoder not in ENCODERS:
@@ -193,7 +197,7 @@ def make_trunk(config: NetworkConfig) -> MLP:
     return MLP(config.hidden_sizes, config.activation, config.layer_norm)
 
 
-def make_encoder(config: NetworkConfig, space: ObsSpace, role: str) -> nn.Module:
+def make_encoder(config: NetworkConfig, space: ObsSpace, role: str = "actor") -> nn.Module:
     """Observation encoder + trunk: the whole feature extractor of an actor or critic."""
     return nn.Sequential([make_observation_encoder(config, space, role), make_trunk(config)])
 

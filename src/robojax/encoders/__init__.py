@@ -4,6 +4,6 @@ Importing this package registers them (``robojax.models`` does so on import). Ea
 defines its encoder and its settings (a nested config dataclass, a field of ``NetworkConfig``).
 """
 
-from robojax.encoders import cnn, multi
+from robojax.encoders import cnn, multi, pointnet, transformer
 
-__all__ = ["cnn", "multi"]
+__all__ = ["cnn", "multi", "pointnet", "transformer"]

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from robojax.envs.core import Env, TimeStep, first_timestep
+from robojax.envs.pointcloud import Geoms
 from robojax.envs.spaces import Box
 from robojax.errors import EnvError
 
@@ -46,6 +47,25 @@ class BraxEnv(Env):
         self.max_episode_steps = int(max_episode_steps or DEFAULT_MAX_EPISODE_STEPS)
         self.observation_space = Box.create(-jnp.inf, jnp.inf, (self._env.observation_size,))
         self.action_space = Box.create(-1.0, 1.0, (self._env.action_size,))
+        self.dt = float(self._env.dt)
+        sys = self._env.sys
+        self.geoms = Geoms(np.asarray(sys.geom_type), np.asarray(sys.geom_size), np.asarray(sys.geom_bodyid))
+
+    def geom_poses(self, state: Any) -> tuple[jax.Array, jax.Array]:
+        """World positions ``(G, 3)`` and rotation matrices ``(G, 3, 3)`` of the scene's geoms.
+
+        From the body poses every backend keeps in ``pipeline_state.x`` (all bodies but the
+        world) and each geom's fixed offset in its body.
+        """
+        from brax import math
+
+        sys, x = self._env.sys, state.pipeline_state.x
+        body_pos = jnp.concatenate([jnp.zeros((1, 3)), x.pos])
+        body_rot = jnp.concatenate([jnp.array([[1.0, 0.0, 0.0, 0.0]]), x.rot])
+        pos, rot = body_pos[sys.geom_bodyid], body_rot[sys.geom_bodyid]
+        xpos = pos + jax.vmap(math.rotate)(sys.geom_pos, rot)
+        xmat = jax.vmap(math.quat_to_3x3)(jax.vmap(math.quat_mul)(rot, sys.geom_quat))
+        return xpos, xmat
 
     @staticmethod
     def _typed(state: Any) -> Any:

@@ -8,7 +8,9 @@ from typing import Any
 from robojax.envs import brax_suite, gymnasium_suite, gymnax_suite, maniskill_suite, metaworld_suite, pixels_suite
 from robojax.envs.core import Env
 from robojax.envs.frame_stack import FrameStack, FrameStackHostEnv, check_frame_stack
+from robojax.envs.history import History
 from robojax.envs.host import HostEnv
+from robojax.envs.pointcloud import PointCloud
 from robojax.envs.spaces import Discrete
 from robojax.envs.wrappers import AutoReset, EpisodeStatistics, OneHotObservation, TimeLimit
 from robojax.errors import EnvError
@@ -85,11 +87,14 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     on host simulators).
 
     ``kwargs`` go to the suite adapter, e.g. ``max_episode_steps=200``, for Brax
-    ``backend="generalized"``, for Gymnasium ``vectorization="async"``; except
-    ``frame_stack=k``, which stacks the last ``k`` observations along channels (any suite).
+    ``backend="generalized"``, for Gymnasium ``vectorization="async"``; except the observation
+    wrappers: ``frame_stack=k`` stacks the last ``k`` observations along channels (any suite);
+    for JAX envs ``pointcloud`` (a mapping of ``PointCloud`` options, or ``True``) and ``history``
+    (a window length K for ``History``), applied in that order under the time limit.
     """
     kwargs = dict(kwargs)
     frame_stack = check_frame_stack(kwargs.pop("frame_stack", 1))
+    pointcloud, history = kwargs.pop("pointcloud", None), kwargs.pop("history", None)
     suite, name = parse_env_id(env_id)
     names, build = SUITES[suite]
     known = names()
@@ -100,9 +105,18 @@ def make_env(env_id: str, **kwargs: Any) -> Env | HostEnv:
     except TypeError as e:
         raise EnvError(f"bad options {kwargs} for {env_id}: {e}") from e
     if isinstance(raw, HostEnv):
+        if pointcloud is not None or history is not None:
+            raise EnvError(f"{env_id}: the pointcloud and history options are for JAX envs (gymnax, brax)")
         return FrameStackHostEnv(raw, frame_stack) if frame_stack > 1 else raw
     if isinstance(raw.observation_space, Discrete):
         raw = OneHotObservation(raw)
+    if pointcloud is not None and pointcloud is not False:
+        try:
+            raw = PointCloud(raw, **(pointcloud if isinstance(pointcloud, dict) else {}))
+        except TypeError as e:
+            raise EnvError(f"bad pointcloud options {pointcloud} for {env_id}: {e}") from e
+    if history is not None:
+        raw = History(raw, history)
     raw = FrameStack(raw, frame_stack) if frame_stack > 1 else raw
     env = TimeLimit(raw, raw.max_episode_steps) if raw.max_episode_steps else raw
     return AutoReset(EpisodeStatistics(env))
