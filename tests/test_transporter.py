@@ -12,7 +12,7 @@ from robojax.agents.transporter import ConvMLP, DemosConfig, Transporter, Transp
 from robojax.agents.transporter.networks import Transporter as Net
 from robojax.agents.transporter.networks import rotated_crops
 from robojax.cli import main
-from robojax.config import EnvConfig, LogConfig
+from robojax.config import EnvConfig
 from robojax.envs.tabletop import Workspace
 from robojax.envs.tabletop.demos import generate
 from robojax.errors import ConfigError, EnvError
