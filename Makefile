@@ -45,6 +45,7 @@ peers: .venv-rejax/.stamp .venv-sb3/.stamp
 
 bench: setup peers
 	$(BIN)/python benchmarks/ppo_cartpole.py --peer-python .venv-rejax/bin/python
+	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/ppo_brax_ant.py
 	$(BIN)/python benchmarks/sac_pendulum.py --peer-python .venv-sb3/bin/python
 	$(BIN)/python benchmarks/sac_pendulum.py --fast
