@@ -132,6 +132,7 @@ class Placement:
         return jax.tree.map(lambda f, _: P(SEEDS, DATA) if f and split else P(SEEDS), flags, state)
 
     def shardings(self, state: Any) -> Any:
+        """``specs`` as ``NamedSharding``s of this mesh."""
         return jax.tree.map(lambda spec: NamedSharding(self.mesh, spec), self.specs(state))
 
     def init(self, init: Callable[[jax.Array], Any], keys: jax.Array) -> Any:
