@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from robojax.envs.host import HostEnv, HostVectorEnv, convert_gymnasium_space
-from robojax.envs.spaces import Discrete
+from robojax.envs.spaces import Box
 from robojax.errors import ConfigError, EnvError
 
 VECTORIZATION = ("sync", "async")
