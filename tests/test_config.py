@@ -62,7 +62,9 @@ def test_presets_load_and_validate(preset):
     assert preset.name.startswith(f"{experiment['algo']}_")
     env, cfg = split_experiment(agent_cls.config_cls, experiment)
     agent = agent_cls(cfg, env)
-    assert agent.config == cfg and agent.num_train_steps >= 1
+    assert agent.config == cfg
+    if hasattr(agent, "num_train_steps"):  # RL agents (Transporter trains on demos, not env steps)
+        assert agent.num_train_steps >= 1
 
 
 def test_missing_config_file():
