@@ -100,7 +100,7 @@ def test_transformer_grid_tokens_with_patches():
     x = jax.random.uniform(jax.random.PRNGKey(9), (10, 10, 4))
     cfg = TransformerConfig(tokens="grid", width=16, heads=4, patch_size=2)
     net, params = build("transformer", x, transformer=cfg)
-    assert params["params"]["row_embed"].shape == (5, 1, 16)  # 5 x 5 patches
+    assert params["params"]["layers_0"]["row_embed"].shape == (5, 1, 16)  # the encoder (before the trunk): 5 x 5 patches
     assert net.apply(params, jnp.stack([x, x])).shape == (2, 32)
     # 2-D positions: moving a cell changes the output.
     moved = x.at[0, 0].set(x[9, 9]).at[9, 9].set(x[0, 0])
