@@ -29,10 +29,12 @@ def available() -> list[str]:
 
 
 def _make(gym: Any, name: str, kwargs: dict[str, Any]) -> Any:
-    """``gym.make``, with a missing simulator package (Box2D, mujoco-py, shimmy, ...) as one ``EnvError`` line."""
+    """``gym.make``, with a missing simulator package (Box2D, mujoco-py, shimmy, ...) or an id that
+    cannot be made (registered without an entry point, like MetaWorld's benchmark ids) as one
+    ``EnvError`` line."""
     try:
         return gym.make(name, **kwargs)
-    except (ImportError, gym.error.DependencyNotInstalled) as e:
+    except (ImportError, gym.error.Error) as e:  # DependencyNotInstalled is a gym.error.Error
         raise EnvError(f"gymnasium/{name} cannot run here: {str(e).splitlines()[0]}") from e
 
 
@@ -46,6 +48,8 @@ def missing(name: str) -> str | None:
             _make(gym, name, {}).close()
     except EnvError as e:
         return str(e).split(": ", 1)[1]
+    except Exception as e:  # ids that cannot be made without options (e.g. Meta-World/MT1 needs env_name)
+        return f"cannot be made with default options ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
     return None
 
 
