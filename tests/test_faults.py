@@ -167,8 +167,8 @@ def test_signal_in_each_phase_and_a_second_signal_while_saving(phase, reference,
     elif phase == "chunk":  # sent right after the 3rd chunk is dispatched, while it runs
         real_chunk_fn = Trainer._chunk_fn
 
-        def chunk_fn(self):
-            jitted = real_chunk_fn(self)
+        def chunk_fn(self, *args):
+            jitted = real_chunk_fn(self, *args)
             lower = lambda *args: types.SimpleNamespace(  # noqa: E731
                 compile=lambda: send_on_third_call(jitted.lower(*args).compile()))
             return types.SimpleNamespace(lower=lower)

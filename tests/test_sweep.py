@@ -17,7 +17,8 @@ from robojax.config import CheckpointConfig, EvalConfig, parse_overrides, split_
 from robojax.errors import ConfigError
 from robojax.models import NetworkConfig
 from robojax.results import label_series, load_series
-from robojax.trainer import map_seeds, sweep_hparams
+from robojax.sharding import map_seeds
+from robojax.trainer import sweep_hparams
 
 from conftest import assert_trees_equal, quiet
 

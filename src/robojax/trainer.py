@@ -39,7 +39,7 @@ from robojax.loggers import NullLogger, RunLogger
 from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
 from robojax.rundir import RunDirLock
-from robojax.sharding import Placement, vary_like
+from robojax.sharding import Placement, map_seeds, vary_like
 from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
 
@@ -91,22 +91,6 @@ def nan_mean(metrics: dict[str, Any]) -> dict[str, float]:
         v = np.asarray(v, np.float64)
         out[k] = float(np.nanmean(v)) if np.any(~np.isnan(v)) else float("nan")
     return out
-
-
-def map_seeds(fn, num_seeds: int, in_axes=0):
-    """``jax.vmap(fn)`` over the leading seed axis; with one seed, index and re-add the axis instead.
-
-    A batch of one still makes every matmul a batched one, which costs about 10% on CPU.
-    """
-    if num_seeds > 1:
-        return jax.vmap(fn, in_axes=in_axes)
-    axes = in_axes if isinstance(in_axes, tuple) else None
-
-    def single(*args):
-        args = [a if axes is not None and axes[i] is None else jax.tree.map(lambda x: x[0], a) for i, a in enumerate(args)]
-        return jax.tree.map(lambda x: x[None], fn(*args))
-
-    return single
 
 
 def run_keys(key: jax.Array, config: BaseConfig) -> jax.Array:

@@ -1,6 +1,7 @@
 """Observation encoders beyond the MLP, each registered with ``robojax.models.register_encoder``.
 
-Importing this package registers them (``robojax.models`` does so on import). Each module
+Importing this package registers them (``robojax.models`` does so on import); the pieces they
+share with the model interface live in ``robojax.layers``. Each module
 defines its encoder and its settings (a nested config dataclass, a field of ``NetworkConfig``).
 """
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from robojax.envs.spaces import Box, Dict, ObsSpace
 from robojax.errors import ConfigError
+from robojax.layers import orthogonal, register_encoder
 
 PADDINGS = ("VALID", "SAME")
 PROJECTIONS = ("relu", "layernorm_tanh", "none")
@@ -90,9 +91,6 @@ class CNN(nn.Module):
 
     @nn.compact
     def __call__(self, images: jax.Array) -> jax.Array:
-        # Deferred: this module is imported while robojax.models is being initialised.
-        from robojax.models import orthogonal
-
         cfg = self.config.resolved()
         batch = images.shape[:-3]
         x = images.reshape(-1, *images.shape[-3:])
@@ -135,10 +133,4 @@ def build_cnn(config: CNNConfig, space: ObsSpace, setting: str = "network.encode
     return CNN(config)
 
 
-def _register() -> None:
-    from robojax.models import register_encoder
-
-    register_encoder("cnn")(lambda network, space: build_cnn(network.cnn, space))
-
-
-_register()
+register_encoder("cnn")(lambda network, space: build_cnn(network.cnn, space))

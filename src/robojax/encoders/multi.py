@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from robojax.envs.spaces import Dict, ObsSpace
 from robojax.errors import ConfigError
+from robojax.layers import ENCODERS, register_encoder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,8 +45,6 @@ class MultiInput(nn.Module):
 
 def build_multi(network, space: ObsSpace) -> MultiInput:
     """One encoder per part of a dict observation space (checked before anything compiles)."""
-    from robojax.models import ENCODERS
-
     if not isinstance(space, Dict):
         raise ConfigError(
             f"network.encoder=multi needs a dict observation of named parts; this env's observation is one array "
@@ -62,10 +61,4 @@ def build_multi(network, space: ObsSpace) -> MultiInput:
     return MultiInput(tuple(space.spaces), tuple(encoders))
 
 
-def _register() -> None:
-    from robojax.models import register_encoder
-
-    register_encoder("multi")(build_multi)
-
-
-_register()
+register_encoder("multi")(build_multi)

@@ -18,7 +18,7 @@ import numpy as np
 
 from robojax.errors import ConfigError
 from robojax.envs.spaces import Box, ObsSpace
-from robojax.models import ACTIVATIONS, orthogonal, register_encoder
+from robojax.layers import ACTIVATIONS, orthogonal, register_encoder
 
 CENTER_MODES = ("none", "centroid")
 

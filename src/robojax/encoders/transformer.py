@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from robojax.encoders.pointnet import check_token_space, split_validity
 from robojax.envs.spaces import ObsSpace
 from robojax.errors import ConfigError
-from robojax.models import ACTIVATIONS, register_encoder
+from robojax.layers import ACTIVATIONS, register_encoder
 
 TOKEN_MODES = ("set", "history", "grid")
 POOL_MODES = ("cls", "mean")

@@ -12,20 +12,22 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
 import yaml
 
 from robojax import __version__
-from robojax.agents.transporter.agent import Transporter, TransporterState
 from robojax.agents.transporter.config import TEST_SEED_START
 from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
 from robojax.config import experiment_dict
 from robojax.errors import CheckpointError
 from robojax.loggers import RunLogger
 from robojax.trainer import _diff, default_run_dir, nan_mean
+
+if TYPE_CHECKING:  # agent.py imports this module when training starts
+    from robojax.agents.transporter.agent import Transporter, TransporterState
 
 
 @dataclasses.dataclass
