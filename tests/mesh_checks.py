@@ -38,9 +38,11 @@ def summed_grad(fn, has_aux=False):
 
 
 def ppo_update(out):
-    agent = PPO(PPOConfig(num_envs=4, rollout_length=16, num_minibatches=1, epochs=2, normalize_obs=True, network=NET),
-                "gymnax/Pendulum-v1")
-    agent.optimizer = optax.flatten(optax.sgd(0.05))  # Adam would hide a D-times gradient; SGD does not
+    agent = PPO(PPOConfig(num_envs=4, rollout_length=16, num_minibatches=1, epochs=2, normalize_obs=True, network=NET,
+                          learning_rate=0.05, anneal_lr=False), "gymnax/Pendulum-v1")
+    # Plain SGD (the update scales the optimizer's direction by -learning_rate): Adam would hide
+    # a D-times gradient; SGD does not.
+    agent.optimizer = optax.flatten(optax.identity())
     state = agent.init(jax.random.PRNGKey(0))
     state, batch = jax.jit(agent.collect)(state)
     one, one_metrics = jax.jit(agent.update)(state, batch)
@@ -61,8 +63,8 @@ def ppo_update(out):
 
 
 def sac_update(out):
-    agent = SAC(SACConfig(num_envs=2, batch_size=8, network=NET), "gymnax/Pendulum-v1")
-    agent.optimizers = {part: optax.sgd(0.05) for part in ("actor", "critic", "alpha")}
+    agent = SAC(SACConfig(num_envs=2, batch_size=8, network=NET, learning_rate=0.05), "gymnax/Pendulum-v1")
+    agent.optimizers = {part: optax.identity() for part in ("actor", "critic", "alpha")}  # SGD: see ppo_update
     params = agent.init(jax.random.PRNGKey(0)).params
     opt_state = {"actor": (), "critic": (), "alpha": ()}
     opt_state = {p: agent.optimizers[p].init(params["log_alpha" if p == "alpha" else p]) for p in opt_state}
