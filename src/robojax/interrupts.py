@@ -18,8 +18,9 @@ class Terminated(KeyboardInterrupt):
 
 
 class DeferredInterrupts:
-    """Context manager: SIGINT and SIGTERM are recorded instead of raised; ``raise_if_requested``
-    raises ``KeyboardInterrupt`` (SIGINT) or ``Terminated`` (SIGTERM) at a point the caller chooses.
+    """Context manager: SIGINT and SIGTERM are recorded instead of raised; at a point it chooses,
+    the caller checks ``requested`` and raises ``exception()``: ``KeyboardInterrupt`` (SIGINT) or
+    ``Terminated`` (SIGTERM).
 
     Further signals while stopping are ignored (the checkpoint being written is never cut short;
     ``kill -9`` still ends the process, and checkpoint writes are atomic). A SIGINT that the process
@@ -51,10 +52,6 @@ class DeferredInterrupts:
         """What to raise: ``Terminated`` for SIGTERM, else ``KeyboardInterrupt`` (also when this
         process got no signal but another process of the same run did)."""
         return Terminated() if self.received == signal.SIGTERM else KeyboardInterrupt()
-
-    def raise_if_requested(self) -> None:
-        if self.received is not None:
-            raise self.exception()
 
     def __exit__(self, kind: type | None, value: BaseException | None, tb: TracebackType | None) -> None:
         for signum, handler in self._previous.items():
