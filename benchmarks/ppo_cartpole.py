@@ -85,7 +85,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(table(rows, ["library", "setting", "compile_s", "train_sps", "sps_ratio_vs_peer", "wall_s",
                        "eval_s", "log_s", "checkpoint_s", "eval_return", "train_sps_all"]))
-    print(f"saved {save('ppo_cartpole', {'rows': rows})}")
+    name = "ppo_cartpole" if args.setting == "both" else f"ppo_cartpole_{args.setting}"  # one setting keeps the other's file
+    print(f"saved {save(name, {'rows': rows})}")
 
 
 if __name__ == "__main__":

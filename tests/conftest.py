@@ -2,12 +2,16 @@
 
 import dataclasses
 import os
+import shutil
 import tempfile
 
 # Tests compile the same small programs many times (each run, each resume, each subprocess):
 # JAX's persistent compilation cache, shared with subprocesses through the environment, turns
 # the repeats into cache hits. Set before JAX starts.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="robojax-test-xla-cache-"))
+# Made here (not inherited from a parent pytest or the user): removed when the session ends.
+_OWN_CACHE_DIR = None
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _OWN_CACHE_DIR = os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="robojax-test-xla-cache-")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import jax  # noqa: E402
@@ -36,3 +40,8 @@ def assert_trees_equal(a, b):
 @pytest.fixture
 def quiet_config():
     return quiet
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _OWN_CACHE_DIR is not None:
+        shutil.rmtree(_OWN_CACHE_DIR, ignore_errors=True)

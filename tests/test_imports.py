@@ -1,6 +1,9 @@
-"""The package's import graph has no cycles (imports under ``if TYPE_CHECKING:`` do not count)."""
+"""The package's import graph has no cycles (imports under ``if TYPE_CHECKING:`` do not count);
+start-up does not import libraries that only some features use."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -80,3 +83,23 @@ def test_no_import_cycles():
     graph = import_graph()
     assert "robojax.trainer" in graph["robojax.agents.base"]  # the graph does see function-level imports
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_start_up_leaves_rendering_and_statistics_libraries_unimported():
+    """Building a trainer on a gymnax env imports neither seaborn/pyplot (gymnax renders with them)
+    nor scipy.stats (sweep statistics): together about 2 s of every ``robojax train``. Both still
+    work when used."""
+    code = """
+import sys, types
+from robojax import PPO
+from robojax.trainer import Trainer
+Trainer(PPO(env="gymnax/CartPole-v1"), run_dir="/nonexistent")
+loaded = [m for m in ("seaborn", "matplotlib.pyplot", "scipy.stats", "pandas")
+          if type(sys.modules.get(m)) is types.ModuleType]
+assert not loaded, loaded
+import seaborn, matplotlib.pyplot as plt
+from robojax.stats import iqm
+assert len(seaborn.color_palette("cubehelix", 3)) == 3 and callable(plt.subplots) and iqm([1.0, 2.0, 3.0, 100.0]) == 2.5
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

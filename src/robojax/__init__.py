@@ -16,7 +16,6 @@ import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.compile_cache import set_compilation_cache  # noqa: E402
 from robojax.config import EnvConfig  # noqa: E402
-import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.envs import list_envs, make_env  # noqa: E402
 
 __all__ = ["AGENTS", "PPO", "SAC", "EnvConfig", "PPOConfig", "SACConfig", "__version__", "list_envs", "make_env", "set_compilation_cache"]
