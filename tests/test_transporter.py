@@ -1,5 +1,6 @@
 """Transporter Networks: equivariances, labels, overfitting one demo, config and CLI errors."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -150,3 +151,45 @@ def test_conv_mlp_baseline_learns_its_demo(demo_dir):
     pick, place, rot = jax.jit(agent.predict)(state.params, data.image[0])
     assert np.abs(np.asarray(pick) - np.asarray(data.pick[0])).max() < 4
     assert np.abs(np.asarray(place) - np.asarray(data.place[0])).max() < 4
+
+
+class _StopAfter:
+    """Stands in for ``DeferredInterrupts``: a stop is requested from the ``checks``-th check on (a
+    signal arriving while a train step runs)."""
+
+    def __init__(self, checks: int):
+        self.checks, self.seen = checks, 0
+
+    @property
+    def requested(self) -> bool:
+        self.seen += 1
+        return self.seen >= self.checks
+
+    def exception(self):
+        return KeyboardInterrupt()
+
+
+def test_interrupt_saves_whole_steps_and_resume_is_exact(demo_dir, tmp_path):
+    from robojax.agents.transporter.trainer import TransporterTrainer
+    from robojax.errors import RunDirError
+
+    config = TransporterConfig(train_steps=6, batch_size=1, channels=(4, 4), crop_size=11,
+                               demos=DemosConfig(str(demo_dir), 1))
+    config = dataclasses.replace(config, logging=dataclasses.replace(config.logging, interval=2, console=False,
+                                                                     tensorboard=False),
+                                 eval=dataclasses.replace(config.eval, interval=0, episodes=1))
+    straight = Transporter(config, ENV).train(run_dir=tmp_path / "straight")
+
+    run = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):  # checks: loop top, steps 1, 2, loop top, step 3 -> stop
+        TransporterTrainer(Transporter(config, ENV), run_dir=run)._run(_StopAfter(5))
+    saved = sorted((run / "checkpoints").glob("*.ckpt"))
+    assert [p.name for p in saved] == ["step_000000000003.ckpt"]
+    with pytest.raises(RunDirError, match="already holds a run"):
+        Transporter(config, ENV).train(run_dir=run)
+    resumed = Transporter(config, ENV).train(run_dir=run, resume=True)
+    assert resumed.summary["train_steps"] == 6
+    for a, b in zip(jax.tree.leaves(straight.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    steps = [json.loads(line)["env_steps"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 3, 5, 6]

@@ -1,13 +1,18 @@
-"""One writer per run directory: an advisory lock that the kernel releases when its process dies."""
+"""One writer per run directory: an advisory lock that the kernel releases when its process dies,
+and the checks every trainer makes before it writes into a run directory or resumes from it."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from robojax.errors import RunDirError
+from robojax.errors import CheckpointError, RunDirError
+from robojax.interrupts import DeferredInterrupts
 
 LOCK_NAME = ".lock"
 
@@ -48,3 +53,36 @@ class RunDirLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock
             self._fd = None
+
+
+@contextmanager
+def claimed_run_dir(run_dir: Path, resume: bool) -> Iterator[DeferredInterrupts]:
+    """Hold ``run_dir`` for one training process: a new run never writes over an earlier one, a
+    second process is refused (``RunDirLock``), and Ctrl-C/SIGTERM are deferred to the trainer's
+    safe points (the yielded ``DeferredInterrupts``)."""
+    if not resume and (run_dir / "config.yaml").exists():
+        raise RunDirError(
+            f"run directory {str(run_dir)!r} already holds a run; continue it with --resume or choose another --run-dir"
+        )
+    with RunDirLock(run_dir), DeferredInterrupts() as stop:
+        yield stop
+
+
+def config_changes(now: dict[str, Any], saved: dict[str, Any], prefix: str = "") -> list[str]:
+    """The fields in which two experiment dicts differ, as ``"a.b (checkpoint X, now Y)"``."""
+    keys = []
+    for k in sorted(set(now) | set(saved)):
+        if isinstance(now.get(k), dict) and isinstance(saved.get(k), dict):
+            keys += config_changes(now[k], saved[k], f"{prefix}{k}.")
+        elif now.get(k) != saved.get(k):
+            keys.append(f"{prefix}{k} (checkpoint {saved.get(k)!r}, now {now.get(k)!r})")
+    return keys
+
+
+def check_resumable(path: Path, meta: dict[str, Any], algo: str, experiment: dict[str, Any]) -> None:
+    """Refuse (``CheckpointError``) a checkpoint written by another algorithm or with another config."""
+    if meta.get("algo") != algo:
+        raise CheckpointError(f"{str(path)!r} was written by {meta.get('algo')!r}, not {algo!r}")
+    changed = config_changes(experiment, meta.get("config", {}))
+    if changed:
+        raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")

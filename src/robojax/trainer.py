@@ -31,14 +31,14 @@ from robojax.checkpoint import (
     save_checkpoint,
 )
 from robojax.config import BaseConfig, EnvConfig, experiment_dict
-from robojax.errors import CheckpointError, NonFiniteError, RunDirError
+from robojax.errors import CheckpointError, NonFiniteError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.interrupts import DeferredInterrupts
 from robojax.loggers import NullLogger, RunLogger
 from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
-from robojax.rundir import RunDirLock
+from robojax.rundir import check_resumable, claimed_run_dir
 from robojax.sharding import Placement, map_seeds, vary_like
 from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
@@ -72,16 +72,6 @@ def default_run_dir(agent: Agent) -> Path:
 def _experiment(agent: Agent) -> dict[str, Any]:
     env = agent.env_config or EnvConfig(id=f"<object {type(agent.env.unwrapped).__name__}>")
     return experiment_dict(agent.name, env, agent.config)
-
-
-def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for k in sorted(set(a) | set(b)):
-        if isinstance(a.get(k), dict) and isinstance(b.get(k), dict):
-            keys += _diff(a[k], b[k], f"{prefix}{k}.")
-        elif a.get(k) != b.get(k):
-            keys.append(f"{prefix}{k} (checkpoint {b.get(k)!r}, now {a.get(k)!r})")
-    return keys
 
 
 def nan_mean(metrics: dict[str, Any]) -> dict[str, float]:
@@ -251,11 +241,7 @@ class Trainer:
         if not self.resume:
             return state, 0
         path, meta, raw = _read_latest(self.run_dir / "checkpoints")
-        if meta.get("algo") != self.agent.name:
-            raise CheckpointError(f"{str(path)!r} was written by {meta.get('algo')!r}, not {self.agent.name!r}")
-        changed = _diff(self.experiment, meta.get("config", {}))
-        if changed:
-            raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
+        check_resumable(path, meta, self.agent.name, self.experiment)
         try:
             view = restore_state(raw, self.placement.host_like(self.agent.checkpoint_view(state)), path)
         except CheckpointError as e:
@@ -341,11 +327,7 @@ class Trainer:
         if not self.placement.is_main:  # process 0 owns the run directory
             with DeferredInterrupts() as stop:
                 return self._run(stop)
-        if not self.resume and (self.run_dir / "config.yaml").exists():
-            raise RunDirError(
-                f"run directory {str(self.run_dir)!r} already holds a run; continue it with --resume or choose another --run-dir"
-            )
-        with RunDirLock(self.run_dir), DeferredInterrupts() as stop:
+        with claimed_run_dir(self.run_dir, self.resume) as stop:
             return self._run(stop)
 
     def _run(self, stop: DeferredInterrupts) -> TrainResult:

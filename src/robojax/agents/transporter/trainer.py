@@ -20,11 +20,13 @@ import yaml
 
 from robojax import __version__
 from robojax.agents.transporter.config import TEST_SEED_START
-from robojax.checkpoint import latest_checkpoint, read_checkpoint, restore_state, save_checkpoint
+from robojax.checkpoint import latest_checkpoint, read_checkpoint, remove_stale_temp_files, restore_state, save_checkpoint
 from robojax.config import experiment_dict
 from robojax.errors import CheckpointError
+from robojax.interrupts import DeferredInterrupts
 from robojax.loggers import RunLogger
-from robojax.trainer import _diff, default_run_dir, nan_mean
+from robojax.rundir import check_resumable, claimed_run_dir
+from robojax.trainer import default_run_dir, nan_mean
 
 if TYPE_CHECKING:  # agent.py imports this module when training starts
     from robojax.agents.transporter.agent import Transporter, TransporterState
@@ -80,11 +82,7 @@ class TransporterTrainer:
             return state, 0
         path = latest_checkpoint(self.run_dir / "checkpoints")
         meta, raw = read_checkpoint(path)
-        if meta.get("algo") != self.agent.name:
-            raise CheckpointError(f"{str(path)!r} was written by {meta.get('algo')!r}, not {self.agent.name!r}")
-        changed = _diff(self.experiment, meta.get("config", {}))
-        if changed:
-            raise CheckpointError(f"{str(path)!r} was written with a different config: {'; '.join(changed)}")
+        check_resumable(path, meta, self.agent.name, self.experiment)
         return restore_state(raw, state, path), int(meta["train_steps"])
 
     def _save(self, state: TransporterState, steps: int) -> Path:
@@ -98,9 +96,15 @@ class TransporterTrainer:
         return evaluate(self.agent, state.params, cfg.episodes, cfg.seed, video)
 
     def run(self) -> TransporterResult:
+        """Train to ``train_steps``; holds the run directory's lock, defers Ctrl-C/SIGTERM to whole steps."""
+        with claimed_run_dir(self.run_dir, self.resume) as stop:
+            return self._run(stop)
+
+    def _run(self, stop: DeferredInterrupts) -> TransporterResult:
         cfg, start = self.config, time.perf_counter()
         _, data = self.agent.load_demos()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.run_dir / "checkpoints")
         state, done = self.initial_state()
         (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
         t = time.perf_counter()
@@ -113,12 +117,16 @@ class TransporterTrainer:
         timers = {"train_s": 0.0, "eval_s": 0.0, "checkpoint_s": 0.0}
         try:
             while done < total:
-                n = min(cfg.logging.interval, total - done)
+                if stop.requested:  # here ``state`` and ``done`` belong together
+                    raise stop.exception()
                 t = time.perf_counter()
                 history = []
-                for _ in range(n):
+                for _ in range(min(cfg.logging.interval, total - done)):
                     state, metrics = step(state, data)
                     history.append(metrics)
+                    if stop.requested:  # log and save what is done
+                        break
+                n = len(history)
                 means = nan_mean(jax.tree.map(lambda *xs: np.stack(xs), *history))  # blocks
                 elapsed = time.perf_counter() - t
                 timers["train_s"] += elapsed
