@@ -17,8 +17,10 @@ train: setup
 	$(BIN)/robojax train ppo --env gymnax/CartPole-v1
 
 # The whole suite: the main environment, then MetaWorld's tests in their own environment.
+# Tests run in parallel processes (pytest-xdist), one per core up to 4; work-stealing balances
+# the few long tests against the many short ones.
 test: setup test-metaworld
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist worksteal
 
 # MetaWorld pins mujoco==3.3.0 (Brax's mujoco-mjx needs another): it has a virtualenv of its own.
 .venv-metaworld/.stamp: pyproject.toml

@@ -44,15 +44,15 @@ class WhichSide(Env):
         return side, TimeStep(ts.obs, reward, jnp.ones((), bool), jnp.zeros((), bool), ts.obs)
 
 
-def test_ppo_pointnet_learns_which_side_the_valid_points_are():
+def test_ppo_pointnet_learns_which_side_the_valid_points_are(tmp_path):
     network = NetworkConfig(encoder="pointnet", hidden_sizes=(16,), pointnet=PointNetConfig((16, 16), validity_channel=3))
     config = quiet(PPOConfig(total_steps=6_000, num_envs=16, rollout_length=8, num_minibatches=2,
                              learning_rate=3e-3, network=network), log_interval=6_000)
-    result = PPO(config, AutoReset(EpisodeStatistics(WhichSide()))).train()
+    result = PPO(config, AutoReset(EpisodeStatistics(WhichSide()))).train(run_dir=tmp_path)
     assert result.summary["eval_return_mean"] >= 0.95
 
 
-def test_ppo_transformer_over_a_history_solves_memory_chain():
+def test_ppo_transformer_over_a_history_solves_memory_chain(tmp_path):
     """MemoryChain shows the context bit only at the start and asks for it 5 steps later."""
     network = NetworkConfig(
         encoder="transformer", hidden_sizes=(32,),
@@ -62,5 +62,5 @@ def test_ppo_transformer_over_a_history_solves_memory_chain():
                              learning_rate=3e-3, network=network), log_interval=60_000,
                    eval=EvalConfig(interval=0, episodes=32))
     env = make_env("gymnax/MemoryChain-bsuite", history=6)
-    result = PPO(config, env).train()
+    result = PPO(config, env).train(run_dir=tmp_path)
     assert result.summary["eval_return_mean"] >= 0.9

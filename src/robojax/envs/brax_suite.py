@@ -45,7 +45,10 @@ class BraxEnv(Env):
         self.backend = backend
         self._env = envs.get_environment(name, backend=backend, **env_kwargs)
         self.max_episode_steps = int(max_episode_steps or DEFAULT_MAX_EPISODE_STEPS)
-        self.observation_space = Box.create(-jnp.inf, jnp.inf, (self._env.observation_size,))
+        # From the traced reset: Brax's ``observation_size`` runs ``reset`` eagerly, which compiles
+        # each of its hundreds of operations on its own (about 50 s for ant on MJX).
+        obs = jax.eval_shape(self._env.reset, jax.ShapeDtypeStruct((2,), jnp.uint32)).obs
+        self.observation_space = Box.create(-jnp.inf, jnp.inf, obs.shape)
         self.action_space = Box.create(-1.0, 1.0, (self._env.action_size,))
         self.dt = float(self._env.dt)
         sys = self._env.sys
