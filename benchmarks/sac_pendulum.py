@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common import save
 from robojax import SAC, SACConfig
 from robojax.config import load_yaml, merge, split_experiment
 
@@ -190,6 +191,7 @@ def main():
               f"eval return {peer['eval_return_mean']:.1f}")
         print(f"robojax / sbx env steps/s: {out['ratio_per_seed']:.2f}x per seed, "
               f"{out['ratio_all_seeds']:.2f}x with {cfg.num_seeds} seeds in one program")
+    print(f"saved {save('sac_pendulum_fast' if args.fast else 'sac_pendulum', out)}")
     if args.json:
         print(json.dumps(out))
     return 0

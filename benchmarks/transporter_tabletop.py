@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -48,7 +49,9 @@ def main() -> None:
                                    logging=LogConfig(interval=100, console=False, tensorboard=False))
         t = time.perf_counter()
         agent = AGENTS[args.agent](config, f"tabletop/{args.task}")
-        summary = agent.train(run_dir=work / f"{args.agent}_{count}").summary
+        run_dir = work / f"{args.agent}_{count}"
+        shutil.rmtree(run_dir, ignore_errors=True)  # scratch: each benchmark run trains afresh
+        summary = agent.train(run_dir=run_dir).summary
         print(f"{args.agent}, {count} demos: score {summary['eval_score_mean']:.3f}, train {summary['train_s']:.0f} s", flush=True)
         results[f"{args.agent}_demos_{count}"] = {**summary, "total_s": time.perf_counter() - t, "config": {
             "train_steps": args.steps, "batch_size": config.batch_size, "learning_rate": config.learning_rate,

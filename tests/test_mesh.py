@@ -143,3 +143,22 @@ def test_distributed_settings_errors(capsys):
     assert "distributed.process_id=2: must be in [0, 1]" in capsys.readouterr().err
     assert main(["train", "ppo", "distributed.port=1"]) == 2
     assert "unknown config key 'distributed.port'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algo", ["ppo", "sac"])
+def test_one_by_one_mesh_is_the_plain_program(algo):
+    """The default 1 x 1 mesh keeps today's program: no mesh, and no collective in the compiled
+    train chunk (the data-axis reductions are the identity outside a data mesh)."""
+    import jax
+
+    from robojax import SAC
+    from robojax.trainer import Trainer
+
+    agent = PPO(PPOConfig(num_envs=4, rollout_length=8), "gymnax/CartPole-v1") if algo == "ppo" else \
+        SAC(SACConfig(num_envs=2, batch_size=8, buffer_size=64, num_seed_steps=4), "gymnax/Pendulum-v1")
+    trainer = Trainer(agent, run_dir="/nonexistent")
+    assert trainer.placement.mesh is None
+    like = jax.eval_shape(trainer._init_fn(), trainer._seed_keys())
+    hlo = trainer._chunk_fn(like).lower(like, 1).as_text()
+    for op in ("all_reduce", "all_gather", "reduce_scatter", "collective_permute", "all_to_all", "sharding"):
+        assert op not in hlo, op
