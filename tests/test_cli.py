@@ -46,6 +46,11 @@ def test_bad_input(args, message):
 def test_envs_lists_ids():
     proc = robojax("envs", "gymnax")
     assert proc.returncode == 0 and "gymnax/CartPole-v1" in proc.stdout.split()
+    proc = robojax("envs", "tabletop")  # the demonstration tasks have a suite of their own
+    assert proc.returncode == 0 and proc.stdout.split() == [
+        "tabletop/block-insertion", "tabletop/place-red-in-green", "tabletop/align-box-corner"]
+    proc = robojax("train", "ppo", "--env", "tabletop/block-insertion")
+    assert proc.returncode == 2 and "robojax train transporter" in proc.stderr and proc.stderr.count("\n") == 1
 
 
 def test_train_eval_and_corrupt_checkpoint(tmp_path):

@@ -151,12 +151,18 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _envs(args: argparse.Namespace) -> int:
     from robojax.envs import list_envs, missing_envs
+    from robojax.envs.registry import DEMO_AGENTS, DEMO_SUITE, demo_tasks
 
+    if args.suite == DEMO_SUITE:
+        print("\n".join(demo_tasks()))
+        return 0
     for env_id in list_envs(args.suite):
         print(env_id)
     # Ids that cannot run on this machine go to stderr, so stdout stays a list of runnable ids.
     for env_id, why in missing_envs(args.suite).items():
         print(f"left out: {env_id}: {why}", file=sys.stderr)
+    if args.suite is None:
+        print(f"demonstration tasks ({DEMO_AGENTS}; not RL envs): {', '.join(demo_tasks())}", file=sys.stderr)
     return 0
 
 

@@ -35,10 +35,26 @@ MISSING: dict[str, Callable[[str], str | None]] = {
 }
 
 
+#: Tasks learned from demonstrations (pick and place poses from a top-down image), not RL envs.
+DEMO_SUITE, DEMO_AGENTS = "tabletop", "transporter, conv_mlp"
+
+
+def demo_tasks() -> list[str]:
+    """``tabletop/NAME`` ids, for the demonstration agents."""
+    from robojax.envs.tabletop import TASKS
+
+    return [f"{DEMO_SUITE}/{name}" for name in TASKS]
+
+
 def parse_env_id(env_id: str) -> tuple[str, str]:
     suite, sep, name = env_id.partition("/")
     if not sep or not name:
         raise EnvError(f"env id {env_id!r} is not of the form SUITE/NAME (suites: {', '.join(SUITES)})")
+    if suite == DEMO_SUITE:
+        raise EnvError(
+            f"{env_id!r} is a pick-and-place task for the demonstration agents ({DEMO_AGENTS}: robojax train "
+            f"transporter --env {env_id}), not an env with steps and rewards for RL agents"
+        )
     if suite not in SUITES:
         raise EnvError(f"unknown env suite {suite!r} in {env_id!r}; available suites: {', '.join(SUITES)}")
     return suite, name
