@@ -25,6 +25,8 @@ from common import machine, run_robojax, save
 SETTINGS = {
     "ppo_brax_ant": ("ppo", "configs/ppo_brax_ant.yaml", True,
                      "Brax's own PPO trainer, same env/backend, 128 envs, 1.01M steps: greedy 926 (issue 18)"),
+    "ppo_minatar_breakout": ("ppo", "configs/ppo_minatar_breakout.yaml", True,
+                             "PureJaxRL-style flattened-MLP PPO on Breakout-MinAtar: about 15-20 at 1M steps (issue 11)"),
     "ppo_halfcheetah": ("ppo", "configs/ppo_halfcheetah.yaml", False,
                         "CleanRL PPO HalfCheetah-v4, 1M steps: 1,867 +- 48"),
     "ppo_hopper": ("ppo", "configs/ppo_hopper.yaml", False, "CleanRL PPO Hopper-v4, 1M steps: about 2,300"),

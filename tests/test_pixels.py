@@ -178,6 +178,26 @@ def test_random_shift_properties():
 # -- encoders ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("shape, kernel, stride, padding", [
+    ((10, 10, 4), 3, 1, "VALID"), ((84, 84, 9), 3, 2, "VALID"), ((11, 9, 3), 3, 2, "SAME"), ((8, 8, 2), 4, 3, "SAME")])
+def test_conv_matches_flax_conv(shape, kernel, stride, padding):
+    """The CNN's convolution (window gather + matmul on CPU) computes what ``nn.Conv`` computes
+    with the same parameters, values and gradients."""
+    import flax.linen as nn
+
+    from robojax.encoders.cnn import Conv2D
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, *shape))
+    ours = Conv2D(5, kernel, stride, padding, nn.initializers.lecun_normal())
+    flax_conv = nn.Conv(5, (kernel, kernel), (stride, stride), padding=padding)
+    params = ours.init(jax.random.PRNGKey(1), x)
+    params = {"params": {**params["params"], "bias": params["params"]["bias"] + 0.1}}
+    np.testing.assert_allclose(ours.apply(params, x), flax_conv.apply(params, x), atol=1e-5)
+    grad = [jax.grad(lambda p, m=m: jnp.sum(jnp.sin(m.apply(p, x))))(params) for m in (ours, flax_conv)]
+    for a, b in zip(jax.tree.leaves(grad[0]), jax.tree.leaves(grad[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)  # float32 sums over up to 84x84 pixels
+
+
 @pytest.mark.parametrize("preset,features", [("minatar", 128), ("drq", 50)])
 def test_cnn_presets_shapes_and_dtypes(preset, features):
     space = Box.create(0, 255, (84, 84, 9), np.uint8) if preset == "drq" else Box.create(0, 1, (10, 10, 4))
