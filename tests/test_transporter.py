@@ -123,8 +123,9 @@ def test_cli_demos_train_eval(tmp_path, capsys):
     assert "unknown tabletop task 'nope'" in capsys.readouterr().err
     common = ["train", "transporter", "--env", "tabletop/block-insertion", "env.kwargs.pixel_size=0.0125",
               "channels=[4,4]", "crop_size=11", "logging.console=false", "logging.tensorboard=false"]
-    assert main([*common, f"demos.path={tmp_path / 'empty'}"]) == 2
+    assert main([*common, f"demos.path={tmp_path / 'empty'}", "--run-dir", str(tmp_path / "bad")]) == 2
     assert "demos.path" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()  # bad input fails before the run directory is made
     assert main([*common, f"demos.path={demos}", "demos.count=1", "train_steps=4", "logging.interval=2",
                  "eval.episodes=2", "--run-dir", str(run)]) == 0
     capsys.readouterr()
@@ -181,8 +182,9 @@ def test_interrupt_saves_whole_steps_and_resume_is_exact(demo_dir, tmp_path):
     straight = Transporter(config, ENV).train(run_dir=tmp_path / "straight")
 
     run = tmp_path / "interrupted"
+    agent = Transporter(config, ENV)
     with pytest.raises(KeyboardInterrupt):  # checks: loop top, steps 1, 2, loop top, step 3 -> stop
-        TransporterTrainer(Transporter(config, ENV), run_dir=run)._run(_StopAfter(5))
+        TransporterTrainer(agent, run_dir=run)._run(_StopAfter(5), agent.load_demos()[1], 0.0)
     saved = sorted((run / "checkpoints").glob("*.ckpt"))
     assert [p.name for p in saved] == ["step_000000000003.ckpt"]
     with pytest.raises(RunDirError, match="already holds a run"):

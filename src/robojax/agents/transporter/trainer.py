@@ -97,12 +97,13 @@ class TransporterTrainer:
 
     def run(self) -> TransporterResult:
         """Train to ``train_steps``; holds the run directory's lock, defers Ctrl-C/SIGTERM to whole steps."""
+        start = time.perf_counter()
+        _, data = self.agent.load_demos()  # bad demos fail before the run directory is made
         with claimed_run_dir(self.run_dir, self.resume) as stop:
-            return self._run(stop)
+            return self._run(stop, data, start)
 
-    def _run(self, stop: DeferredInterrupts) -> TransporterResult:
-        cfg, start = self.config, time.perf_counter()
-        _, data = self.agent.load_demos()
+    def _run(self, stop: DeferredInterrupts, data: Any, start: float) -> TransporterResult:
+        cfg = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.run_dir / "checkpoints")
         state, done = self.initial_state()
