@@ -183,6 +183,7 @@ def test_interrupt_saves_whole_steps_and_resume_is_exact(demo_dir, tmp_path):
 
     run = tmp_path / "interrupted"
     agent = Transporter(config, ENV)
+    run.mkdir()  # made by the run-directory lock, which ``_run`` is called without here
     with pytest.raises(KeyboardInterrupt):  # checks: loop top, steps 1, 2, loop top, step 3 -> stop
         TransporterTrainer(agent, run_dir=run)._run(_StopAfter(5), agent.load_demos()[1], 0.0)
     saved = sorted((run / "checkpoints").glob("*.ckpt"))

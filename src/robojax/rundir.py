@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from robojax.checkpoint import latest_checkpoint
 from robojax.errors import CheckpointError, RunDirError
 from robojax.interrupts import DeferredInterrupts
 
@@ -53,6 +54,19 @@ class RunDirLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock
             self._fd = None
+
+
+def checked_run_dir(run_dir: str | Path | None, resume: bool) -> Path | None:
+    """``run_dir`` as a path (``None``: the trainer picks a new one); with ``resume`` it must be
+    given and hold a checkpoint (``CheckpointError`` otherwise)."""
+    if not resume:
+        return None if run_dir is None else Path(run_dir)
+    if run_dir is None:
+        raise CheckpointError("resume=True needs the run directory to resume from")
+    run_dir = Path(run_dir)
+    if latest_checkpoint(run_dir / "checkpoints") is None:
+        raise CheckpointError(f"no checkpoint to resume from in {str(run_dir / 'checkpoints')!r}")
+    return run_dir
 
 
 @contextmanager

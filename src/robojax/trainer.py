@@ -38,7 +38,7 @@ from robojax.interrupts import DeferredInterrupts
 from robojax.loggers import NullLogger, RunLogger
 from robojax.loops import EPISODE_METRICS
 from robojax.metrics import pack_metrics
-from robojax.rundir import check_resumable, claimed_run_dir
+from robojax.rundir import check_resumable, checked_run_dir, claimed_run_dir
 from robojax.sharding import Placement, map_seeds, vary_like
 from robojax.results import results_table, split_settings, sweep_rows
 from robojax.video import record_episode, write_mp4
@@ -147,13 +147,7 @@ class Trainer:
         self.agent = agent
         self.config = agent.config
         self.resume = resume
-        if resume:
-            if run_dir is None:
-                raise CheckpointError("resume=True needs the run directory to resume from")
-            run_dir = Path(run_dir)
-            if latest_checkpoint(run_dir / "checkpoints") is None:
-                raise CheckpointError(f"no checkpoint to resume from in {str(run_dir / 'checkpoints')!r}")
-        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(agent)
+        self.run_dir = checked_run_dir(run_dir, resume) or default_run_dir(agent)
         self.experiment = _experiment(agent)
         self.placement = Placement(agent)  # one device, or the mesh of ``config.mesh``
 

@@ -22,10 +22,9 @@ from robojax import __version__
 from robojax.agents.transporter.config import TEST_SEED_START
 from robojax.checkpoint import latest_checkpoint, read_checkpoint, remove_stale_temp_files, restore_state, save_checkpoint
 from robojax.config import experiment_dict
-from robojax.errors import CheckpointError
 from robojax.interrupts import DeferredInterrupts
 from robojax.loggers import RunLogger
-from robojax.rundir import check_resumable, claimed_run_dir
+from robojax.rundir import check_resumable, checked_run_dir, claimed_run_dir
 from robojax.trainer import default_run_dir, nan_mean
 
 if TYPE_CHECKING:  # agent.py imports this module when training starts
@@ -68,12 +67,7 @@ class TransporterTrainer:
 
     def __init__(self, agent: Transporter, run_dir: str | Path | None = None, resume: bool = False):
         self.agent, self.config, self.resume = agent, agent.config, resume
-        if resume:
-            if run_dir is None:
-                raise CheckpointError("resume=True needs the run directory to resume from")
-            if latest_checkpoint(Path(run_dir) / "checkpoints") is None:
-                raise CheckpointError(f"no checkpoint to resume from in {str(Path(run_dir) / 'checkpoints')!r}")
-        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(agent)
+        self.run_dir = checked_run_dir(run_dir, resume) or default_run_dir(agent)
         self.experiment = experiment_dict(agent.name, agent.env_config, agent.config)
 
     def initial_state(self) -> tuple[TransporterState, int]:
@@ -104,7 +98,6 @@ class TransporterTrainer:
 
     def _run(self, stop: DeferredInterrupts, data: Any, start: float) -> TransporterResult:
         cfg = self.config
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.run_dir / "checkpoints")
         state, done = self.initial_state()
         (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.experiment, sort_keys=False))
