@@ -53,9 +53,24 @@ def run_robojax(algo: str, *args: str, timeout: int = 3600, run_dir: str | None 
         if proc.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
         summary = json.loads(proc.stdout.strip().splitlines()[-1])
+        saved = Path(f"{run}/summary.json")  # the full summary: the printed line leaves out lists (per-seed values)
+        if saved.exists():
+            summary.update(json.loads(saved.read_text()))
         lines = Path(f"{run}/metrics.jsonl").read_text().splitlines()
         summary["metrics"] = [json.loads(line) for line in lines]
         return summary
+
+
+# robojax overrides for a run measured like a peer's single compiled call: one fused chunk,
+# no periodic evaluation, checkpoint or output.
+NO_HOST_VISITS = ["logging.interval=100000000", "eval.interval=0", "checkpoint.interval=0",
+                  "logging.tensorboard=false", "logging.console=false"]
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median ``train_sps``, with every run's figure in ``train_sps_all``."""
+    runs = sorted(runs, key=lambda r: r["train_sps"])
+    return {**runs[len(runs) // 2], "train_sps_all": [round(r["train_sps"]) for r in runs]}
 
 
 def steady_sps(summary: dict, after_steps: int) -> float:

@@ -3,6 +3,7 @@
 
     python benchmarks/encoders.py memory [--seeds 3 --steps 1000000]
     python benchmarks/encoders.py pointcloud [--seeds 3 --steps 500000]
+    python benchmarks/encoders.py breakout [--seeds 3 --steps 500000]
     python benchmarks/encoders.py cost
 
 - ``memory``: gymnax MemoryChain-bsuite (memory_length 5). A transformer over a window of the
@@ -11,6 +12,9 @@
 - ``pointcloud``: Brax inverted_pendulum, PointNet on 64 surface points
   (configs/ppo_brax_inverted_pendulum_pointcloud.yaml) against state PPO
   (configs/ppo_brax_inverted_pendulum.yaml), same steps.
+- ``breakout``: gymnax Breakout-MinAtar, a transformer over the frame's 2x2-cell patches with
+  2-D position embeddings (configs/ppo_minatar_breakout_transformer.yaml) against the MinAtar
+  CNN (configs/ppo_minatar_breakout.yaml), same steps.
 - ``cost``: seconds per PPO update (collect + learn on 64 envs x 32 steps) and env steps/s of
   each encoder at its preset size, against the MLP on the same env.
 
@@ -32,7 +36,8 @@ def run(config: str, steps: int, seeds: int, *overrides: str) -> dict:
     evals = [m for m in s["metrics"] if "eval/return_mean" in m]
     return {
         "eval_return_mean": s["eval_return_mean"],
-        "eval_return_std": s["eval_return_std"],  # over all seeds' episodes (the CLI prints no per-seed list)
+        "eval_return_std": s["eval_return_std"],  # over all seeds' episodes
+        "eval_return_per_seed": s.get("eval_return_per_seed"),
         "train_sps": s["train_sps"], "compile_s": s["compile_s"], "wall_s": s["wall_s"],
         "curve": [(m["env_steps"], m["eval/return_mean"]) for m in evals],
     }
@@ -54,6 +59,13 @@ def pointcloud(args) -> list[dict]:
     ]
 
 
+def breakout(args) -> list[dict]:
+    return [
+        {"setup": "transformer, 2x2-cell patches", **run("configs/ppo_minatar_breakout_transformer.yaml", args.steps, args.seeds)},
+        {"setup": "cnn (MinAtar)", **run("configs/ppo_minatar_breakout.yaml", args.steps, args.seeds)},
+    ]
+
+
 def cost(args) -> list[dict]:
     """Time per jitted train step (collect + update), medians of interleaved repeats."""
     import jax
@@ -67,6 +79,9 @@ def cost(args) -> list[dict]:
         "MemoryChain MLP": ("configs/ppo_memorychain_transformer.yaml", mlp),
         "inverted_pendulum pointnet": ("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", []),
         "inverted_pendulum MLP (state)": ("configs/ppo_brax_inverted_pendulum.yaml", []),
+        "Breakout transformer (2x2 patches)": ("configs/ppo_minatar_breakout_transformer.yaml", []),
+        "Breakout CNN": ("configs/ppo_minatar_breakout.yaml", []),
+        "Breakout MLP (flattened)": ("configs/ppo_minatar_breakout.yaml", ["network.encoder=mlp", "network.hidden_sizes=[64,64]"]),
     }
     steps = {}
     for name, (path, overrides) in setups.items():
@@ -93,16 +108,16 @@ def cost(args) -> list[dict]:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", choices=["memory", "pointcloud", "cost"])
+    parser.add_argument("which", choices=["memory", "pointcloud", "breakout", "cost"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     if args.steps is None:
-        args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "cost": 0}[args.which]
-    rows = {"memory": memory, "pointcloud": pointcloud, "cost": cost}[args.which](args)
+        args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "breakout": 500_000, "cost": 0}[args.which]
+    rows = {"memory": memory, "pointcloud": pointcloud, "breakout": breakout, "cost": cost}[args.which](args)
     columns = ["setup", "update_s", "sps"] if args.which == "cost" else [
-        "setup", "eval_return_mean", "eval_return_std", "train_sps", "wall_s"]
+        "setup", "eval_return_mean", "eval_return_std", "eval_return_per_seed", "train_sps", "wall_s"]
     print(machine())
     print(table(rows, columns))
     save(f"encoders_{args.which}", {"args": vars(args), "rows": rows})

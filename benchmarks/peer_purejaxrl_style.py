@@ -1,17 +1,25 @@
 #!/usr/bin/env python
-"""Peer for whole-process timing: PPO on gymnax CartPole-v1 as one single-file script in the
-style of PureJaxRL (one ``make_train(config)`` closure, the whole run in one ``jax.jit``, then
-a greedy evaluation), written for this benchmark.
+"""Peer: PPO on gymnax as one single-file script in the style of PureJaxRL (one
+``make_train(config)`` closure, the whole run in one ``jax.jit``, then a greedy evaluation),
+written for these benchmarks.
 
-    python benchmarks/peer_purejaxrl_style.py [--total-steps 500000] [--json]
+    python benchmarks/peer_purejaxrl_style.py [--setting cartpole|minatar-breakout] [--total-steps N] [--json]
 
 Runs in robojax's own virtualenv (jax, flax, optax, distrax, gymnax >= 1.0); it does not import
-robojax. Same hyper-parameters as robojax's defaults (PureJaxRL's CartPole setting): 4 envs x
-128 steps, 4 epochs x 4 minibatches, 64x64 tanh actor and critic with orthogonal init, one
-Adam (lr 2.5e-4 annealed linearly, eps 1e-5) on the summed loss with a global gradient clip of
-0.5, gamma 0.99, GAE lambda 0.95, clip 0.2, value clipping, entropy 0.01, value 0.5. The
-evaluation plays ``--eval-episodes`` greedy episodes (default 16, robojax's default), like
-robojax's final evaluation. Like PureJaxRL it treats time-limit truncation as termination.
+robojax. Settings (the same hyper-parameters as the robojax preset each is compared with):
+
+- ``cartpole`` (``configs/ppo_cartpole.yaml``, PureJaxRL's CartPole setting): CartPole-v1, 4
+  envs x 128 steps, 4 epochs x 4 minibatches, 64x64 tanh actor and critic, lr 2.5e-4.
+- ``minatar-breakout`` (``configs/ppo_minatar_breakout.yaml``, PureJaxRL's MinAtar setting):
+  Breakout-MinAtar, 64 envs x 128 steps, 4 epochs x 8 minibatches, lr 5e-3; actor and critic
+  are each the MinAtar network (one 3x3 conv of 16 channels, VALID, ReLU, dense 128 + ReLU).
+
+Both: orthogonal init, one Adam (lr annealed linearly, eps 1e-5) on the summed loss with a
+global gradient clip of 0.5, gamma 0.99, GAE lambda 0.95, clip 0.2, value clipping, entropy
+0.01, value 0.5. The program is compiled ahead of time, so ``train_sps`` excludes compilation
+as robojax's does. The evaluation plays ``--eval-episodes`` greedy episodes (default 16,
+robojax's default), like robojax's final evaluation. Like PureJaxRL it treats time-limit
+truncation as termination.
 """
 
 from __future__ import annotations
@@ -34,14 +42,29 @@ from flax.training.train_state import TrainState  # noqa: E402
 IMPORT_S = time.perf_counter() - T0
 
 
+SETTINGS = {
+    "cartpole": dict(env="CartPole-v1", network="mlp", num_envs=4, num_steps=128, total_steps=500_000, epochs=4,
+                     minibatches=4, lr=2.5e-4),
+    "minatar-breakout": dict(env="Breakout-MinAtar", network="minatar", num_envs=64, num_steps=128,
+                             total_steps=1_000_000, epochs=4, minibatches=8, lr=5e-3),
+}
+COMMON = dict(gamma=0.99, gae_lambda=0.95, clip=0.2, vf_coef=0.5, ent_coef=0.01)
+
+
 class ActorCritic(nn.Module):
     num_actions: int
+    network: str  # "mlp" (64x64 tanh) or "minatar" (conv 3x3x16 VALID + dense 128, ReLU)
 
     @nn.compact
     def __call__(self, x):
         def mlp(x, out, scale):
-            for _ in range(2):
-                x = nn.tanh(nn.Dense(64, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
+            init = nn.initializers.orthogonal(np.sqrt(2))
+            if self.network == "minatar":
+                x = nn.relu(nn.Conv(16, (3, 3), padding="VALID", kernel_init=init)(x))
+                x = nn.relu(nn.Dense(128, kernel_init=init)(x.reshape(*x.shape[:-3], -1)))
+            else:
+                for _ in range(2):
+                    x = nn.tanh(nn.Dense(64, kernel_init=init)(x))
             return nn.Dense(out, kernel_init=nn.initializers.orthogonal(scale))(x)
 
         logits = mlp(x, self.num_actions, 0.01)
@@ -50,11 +73,11 @@ class ActorCritic(nn.Module):
 
 
 def make_train(config: dict):
-    env, params = gymnax.make("CartPole-v1")
+    env, params = gymnax.make(config["env"])
     n_envs, n_steps = config["num_envs"], config["num_steps"]
     n_updates = config["total_steps"] // (n_envs * n_steps)
     batch = n_envs * n_steps
-    net = ActorCritic(env.action_space(params).n)
+    net = ActorCritic(env.action_space(params).n, config["network"])
 
     def lr(count):
         return config["lr"] * (1.0 - (count // (config["epochs"] * config["minibatches"])) / n_updates)
@@ -162,22 +185,27 @@ def evaluate(net, env, params, ts, rng, episodes: int):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--total-steps", type=int, default=500_000)
+    p.add_argument("--setting", choices=sorted(SETTINGS), default="cartpole")
+    p.add_argument("--total-steps", type=int, help="default: the setting's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-episodes", type=int, default=16)
     p.add_argument("--json", action="store_true", help="print one JSON line")
     args = p.parse_args()
-    config = dict(num_envs=4, num_steps=128, total_steps=args.total_steps, epochs=4, minibatches=4, lr=2.5e-4,
-                  gamma=0.99, gae_lambda=0.95, clip=0.2, vf_coef=0.5, ent_coef=0.01)
+    config = {**SETTINGS[args.setting], **COMMON}
+    config["total_steps"] = args.total_steps or config["total_steps"]
     train, env, params, net, steps = make_train(config)
     rng, eval_rng = jax.random.split(jax.random.PRNGKey(args.seed))
     t = time.perf_counter()
-    ts, returns = jax.block_until_ready(jax.jit(train)(rng))  # compiles, then trains
+    compiled = jax.jit(train).lower(rng).compile()
+    compile_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ts, returns = jax.block_until_ready(compiled(rng))
     train_s = time.perf_counter() - t
     t = time.perf_counter()
     eval_return = evaluate(net, env, params, ts, eval_rng, args.eval_episodes)
-    result = {"library": "PureJaxRL-style script", "env_steps": steps, "import_s": IMPORT_S,
-              "compile_and_train_s": train_s, "eval_s": time.perf_counter() - t,
+    result = {"library": "PureJaxRL-style script", "setting": args.setting, "env_steps": steps,
+              "import_s": IMPORT_S, "compile_s": compile_s, "train_s": train_s, "train_sps": steps / train_s,
+              "compile_and_train_s": compile_s + train_s, "eval_s": time.perf_counter() - t,
               "train_return_last": float(returns[-1]), "eval_return_mean": eval_return,
               "process_s": time.perf_counter() - T0}
     print(json.dumps(result) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in result.items()))

@@ -21,20 +21,12 @@ from __future__ import annotations
 
 import argparse
 
-from common import machine, run_peer, run_robojax, save, table
+from common import NO_HOST_VISITS, machine, median_run, run_peer, run_robojax, save, table
 
 SETTINGS = {
     "default": dict(preset="configs/ppo_cartpole.yaml", num_envs=4, num_steps=128, total_steps=500_000),
     "large": dict(preset="configs/ppo_cartpole_large.yaml", num_envs=2048, num_steps=16, total_steps=10_000_000),
 }
-NO_HOST_VISITS = ["logging.interval=100000000", "eval.interval=0", "checkpoint.interval=0",
-                  "logging.tensorboard=false", "logging.console=false"]
-
-
-def _median(runs: list[dict]) -> dict:
-    """The run with the median ``train_sps``, with every run's figure in ``train_sps_all``."""
-    runs = sorted(runs, key=lambda r: r["train_sps"])
-    return {**runs[len(runs) // 2], "train_sps_all": [round(r["train_sps"]) for r in runs]}
 
 
 def bench(setting: str, peer_python: str | None, seed: int, repeats: int) -> list[dict]:
@@ -65,7 +57,7 @@ def bench(setting: str, peer_python: str | None, seed: int, repeats: int) -> lis
     for _ in range(repeats):  # interleaved: a slow spell of a shared machine hits every library
         for label, run in runners.items():
             runs[label].append(run())
-    rows = [_median(r) for r in runs.values()]
+    rows = [median_run(r) for r in runs.values()]
     if peer_python:
         for row in rows[:-1]:
             row["sps_ratio_vs_peer"] = row["train_sps"] / rows[-1]["train_sps"]

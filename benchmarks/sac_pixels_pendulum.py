@@ -2,7 +2,7 @@
 """Benchmark: SAC from pixels (DrQ style) on pixels/Pendulum next to state SAC on its twin.
 
 The state agent (configs/sac_pendulum_fast.yaml, gymnax/Pendulum-v1) trains ``--state-steps``
-env steps; the pixel agent (configs/sac_pixels_pendulum.yaml: 32x32 RGB, 3 frames, DrQ conv
+env steps; the pixel agent (configs/sac_pixels_pendulum.yaml: 24x24 RGB, 3 frames, DrQ conv
 net trained by the critic only, random shift) trains twice that. Seeds run in one compiled
 program each (``num_seeds``). Acceptance: pixel greedy return >= 0.8x the state return
 (returns are negative: the pixel return must be >= state return / 0.8).
@@ -19,6 +19,21 @@ import json
 
 from common import run_robojax, save, steady_sps
 
+PIXELS = "configs/sac_pixels_pendulum.yaml"
+
+
+def replay_buffer_bytes(preset: str) -> int:
+    """Bytes of the replay buffer in SAC's train state for ``preset`` (one seed), from the
+    shapes and dtypes ``SAC.init`` builds; nothing is allocated."""
+    import jax
+
+    from robojax import SAC, SACConfig
+    from robojax.config import load_yaml, split_experiment
+
+    env, config = split_experiment(SACConfig, load_yaml(preset))
+    state = jax.eval_shape(SAC(config, env).init, jax.random.PRNGKey(0))
+    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state.buffer))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -28,7 +43,7 @@ def main() -> None:
     common = [f"num_seeds={args.num_seeds}", "logging.tensorboard=false", "eval.interval=0"]
     state = run_robojax("sac", "--config", "configs/sac_pendulum_fast.yaml", f"total_steps={args.state_steps}", *common)
     pixels = run_robojax(
-        "sac", "--config", "configs/sac_pixels_pendulum.yaml", f"total_steps={2 * args.state_steps}", *common
+        "sac", "--config", PIXELS, f"total_steps={2 * args.state_steps}", *common
     )
     record = {}
     for name, run in (("state", state), ("pixels", pixels)):
@@ -42,7 +57,7 @@ def main() -> None:
         }
     # 0.8x of a negative return: the pixel return may be at most 1 / 0.8 times as low.
     record["pixels_over_state"] = record["state"]["eval_return_mean"] / record["pixels"]["eval_return_mean"]
-    record["buffer_bytes_per_seed"] = 20000 * (2 * 32 * 32 * 9 + 4 * (1 + 2))
+    record["buffer_bytes_per_seed"] = replay_buffer_bytes(PIXELS)
     print(json.dumps(record, indent=2))
     save("sac_pixels_pendulum", record)
 

@@ -21,8 +21,8 @@ class Jitted:
         self.apply = jax.jit(module.apply)
 
 
-def build(encoder, x, **sub):
-    cfg = NetworkConfig(encoder=encoder, hidden_sizes=(32,), **sub)
+def build(encoder, x, hidden_sizes=(32,), **sub):
+    cfg = NetworkConfig(encoder=encoder, hidden_sizes=hidden_sizes, **sub)
     module = make_encoder(cfg, Box.create(-np.inf, np.inf, x.shape))
     return Jitted(module), jax.jit(module.init)(jax.random.PRNGKey(0), x)
 
@@ -105,6 +105,19 @@ def test_transformer_grid_tokens_with_patches():
     # 2-D positions: moving a cell changes the output.
     moved = x.at[0, 0].set(x[9, 9]).at[9, 9].set(x[0, 0])
     assert np.abs(np.asarray(net.apply(params, moved) - net.apply(params, x))).max() > 1e-4
+
+
+def test_transformer_flatten_pool_keeps_positions_and_zeroes_padding():
+    x = tokens(jax.random.PRNGKey(10))
+    cfg = TransformerConfig(tokens="set", width=16, heads=2, pool="flatten", validity_channel=-1)
+    net, params = build("transformer", x, transformer=cfg, hidden_sizes=())
+    out = np.asarray(net.apply(params, x)).reshape(x.shape[0], 16)
+    np.testing.assert_array_equal(out[:2], 0.0)  # the two padding tokens
+    assert np.abs(out[2:]).min(axis=1).max() > 0
+    np.testing.assert_allclose(net.apply(params, x.at[:2, :-1].set(9.0)), out.reshape(-1), atol=1e-5)
+    # Order matters: swapping two valid tokens swaps their slots.
+    swapped = np.asarray(net.apply(params, x.at[2].set(x[3]).at[3].set(x[2]))).reshape(x.shape[0], 16)
+    np.testing.assert_allclose(swapped[[3, 2]], out[[2, 3]], atol=1e-5)
 
 
 @pytest.mark.parametrize(

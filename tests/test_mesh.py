@@ -2,9 +2,11 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,14 +85,19 @@ SETTINGS = ["num_envs=4", "rollout_length=16", "num_minibatches=2", "total_steps
             "checkpoint.interval=128", "checkpoint.keep=5", "eval.episodes=2", "eval.interval=0"]
 
 
-def _two_processes(args: list[str], timeout: int = 300) -> list[subprocess.CompletedProcess]:
+def _start_two(args: list[str], peer_timeout: int = 60) -> list[subprocess.Popen]:
     port = _free_port()
-    procs = [
+    return [
         subprocess.Popen([sys.executable, *args, f"distributed.coordinator=127.0.0.1:{port}",
-                          "distributed.num_processes=2", f"distributed.process_id={i}", "distributed.timeout=60"],
+                          "distributed.num_processes=2", f"distributed.process_id={i}",
+                          f"distributed.timeout={peer_timeout}"],
                          env=_env(1), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(2)
     ]
+
+
+def _two_processes(args: list[str], timeout: int = 300) -> list[subprocess.CompletedProcess]:
+    procs = _start_two(args)
     try:
         outs = [p.communicate(timeout=timeout) for p in procs]
     finally:
@@ -132,6 +139,31 @@ def test_missing_peer_fails_fast_with_its_number():
                     "distributed.process_id=0", "distributed.timeout=5"], devices=1, timeout=60)
     assert proc.returncode == 2
     assert "process 1 is missing" in proc.stderr
+
+
+@pytest.mark.parametrize("fault", ["killed", "hung"])
+def test_peer_lost_mid_run_stops_the_run_naming_it(tmp_path, fault):
+    """Process 1 dies (SIGKILL: its collectives fail at once) or hangs (SIGSTOP: silence) mid-run:
+    process 0 exits with code 2 and one line naming process 1, not a traceback or JAX's abort."""
+    run = tmp_path / "run"
+    settings = [s for s in SETTINGS if not s.startswith(("total_steps=", "checkpoint.interval="))]
+    args = [*TRAIN, "--run-dir", str(run), *settings, "total_steps=100000000", "checkpoint.interval=0"]
+    procs = _start_two(args, peer_timeout=5)
+    try:
+        deadline = time.monotonic() + 240
+        while not ((run / "metrics.jsonl").exists() and (run / "metrics.jsonl").stat().st_size):
+            assert time.monotonic() < deadline and procs[0].poll() is None, procs[0].communicate()[1][-3000:]
+            time.sleep(0.5)
+        procs[1].send_signal(signal.SIGKILL if fault == "killed" else signal.SIGSTOP)
+        start = time.monotonic()
+        _, err = procs[0].communicate(timeout=60)
+        assert procs[0].returncode == 2, err[-3000:]
+        assert "process 1 is missing" in err and "Traceback" not in err, err[-3000:]
+        assert time.monotonic() - start < 30
+    finally:
+        for p in procs:
+            p.kill()
+            p.communicate()
 
 
 def test_distributed_settings_errors(capsys):

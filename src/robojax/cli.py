@@ -226,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `robojax envs | head`
         return 0
+    except Exception as e:
+        from robojax.distributed import name_missing_peer
+
+        name_missing_peer(e)  # a dead peer of a multi-process run: exits with one line naming it
+        raise
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ Three ways to read an observation as tokens (``network.transformer.tokens``):
 
 Padding tokens (``validity_channel`` = 0, or a ``mask`` argument) are masked out as attention
 keys and from the pooling, so they change nothing. The tokens are pooled by a learned CLS
-token or by a masked mean, then go through the dense layers of ``network.hidden_sizes``.
+token, by a masked mean, or ``flatten``ed (every token's output in position order, padding
+tokens zeroed: keeps where each token is, as a CNN's flattened feature map does; not order-free),
+then go through the dense layers of ``network.hidden_sizes``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from robojax.errors import ConfigError
 from robojax.layers import ACTIVATIONS, register_encoder
 
 TOKEN_MODES = ("set", "history", "grid")
-POOL_MODES = ("cls", "mean")
+POOL_MODES = ("cls", "mean", "flatten")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +139,8 @@ class Transformer(nn.Module):
             pooled = x[..., 0, :]
         else:
             weights = valid[..., None].astype(jnp.float32)
+            if cfg.pool == "flatten":
+                return (x * weights).reshape(*x.shape[:-2], -1)
             pooled = (x * weights).sum(-2) / jnp.maximum(weights.sum(-2), 1.0)
         return pooled
 
