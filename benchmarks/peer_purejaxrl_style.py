@@ -57,7 +57,7 @@ class ActorCritic(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        def mlp(x, out, scale):
+        def torso_and_head(x, out, scale):
             init = nn.initializers.orthogonal(np.sqrt(2))
             if self.network == "minatar":
                 x = nn.relu(nn.Conv(16, (3, 3), padding="VALID", kernel_init=init)(x))
@@ -67,8 +67,8 @@ class ActorCritic(nn.Module):
                     x = nn.tanh(nn.Dense(64, kernel_init=init)(x))
             return nn.Dense(out, kernel_init=nn.initializers.orthogonal(scale))(x)
 
-        logits = mlp(x, self.num_actions, 0.01)
-        value = mlp(x, 1, 1.0)
+        logits = torso_and_head(x, self.num_actions, 0.01)
+        value = torso_and_head(x, 1, 1.0)
         return distrax.Categorical(logits=logits), jnp.squeeze(value, -1)
 
 

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from common import machine, run_robojax, save, table
+from learning import curve
 
 BRAX_SETTING = dict(num_envs=128, episode_length=1000, unroll_length=5, batch_size=128, num_minibatches=8,
                     num_updates_per_batch=4, reward_scaling=10.0, discounting=0.97, learning_rate=3e-4,
@@ -80,9 +81,7 @@ def main() -> None:
                         f"num_seeds={args.seeds}", f"eval.episodes={args.eval_episodes}", "logging.console=false",
                         "logging.tensorboard=false", timeout=6 * 3600)
         finals = s.get("eval_return_per_seed") or [s["eval_return_mean"]]
-        record["robojax"] = {"curve": [{"env_steps": m["env_steps"], "eval_return": m["eval/return_mean"]}
-                                       for m in s["metrics"] if "eval/return_mean" in m],
-                             "final_per_seed": finals, "train_sps": s["train_sps"], "wall_s": s["wall_s"]}
+        record["robojax"] = {"curve": curve(s), "final_per_seed": finals, "train_sps": s["train_sps"], "wall_s": s["wall_s"]}
         rows.append({"library": "robojax (configs/ppo_brax_ant.yaml)", "final_mean": statistics.mean(finals),
                      "final_per_seed": [round(f, 1) for f in finals], "wall_s": s["wall_s"]})
         rows[-1]["ratio_vs_brax"] = rows[-1]["final_mean"] / rows[0]["final_mean"]
