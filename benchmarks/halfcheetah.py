@@ -9,7 +9,8 @@ Measured, one after the other on the same machine:
   (configs/sac_halfcheetah.yaml): robojax vs sbx vs SB3, steady env steps/s from step 1,500
   on (past the 1,000 random warm-up steps and compilation, for all three), and robojax's
   host-loop time split;
-- PPO, 16 envs x 128 steps, 10 epochs, minibatch 256, 64x64 tanh (configs/ppo_halfcheetah.yaml):
+- PPO, 16 envs x 128 steps, 10 epochs, minibatch 256, 64x64 tanh (configs/ppo_halfcheetah.yaml
+  with num_minibatches=8, the setting the peers run; the preset itself uses CleanRL's 32):
   robojax vs SB3 vs sbx steps/s, and robojax's ratio to the raw vector-env rate.
 Returns after such short runs say nothing about final performance (SAC reaches about 9,500-
 10,000 on HalfCheetah after 1M steps in the literature); they are recorded as a sanity check.
@@ -58,7 +59,7 @@ def main() -> None:
                  "wall_s": sac["wall_s"], "eval_return": sac["eval_return_mean"],
                  "host_env_s": sac["host_env_s"], "host_policy_s": sac["host_policy_s"]})
     ppo = run_robojax("ppo", "--config", "configs/ppo_halfcheetah.yaml", f"total_steps={args.ppo_steps}",
-                      "logging.console=false", "eval.interval=0")
+                      "num_minibatches=8", "logging.console=false", "eval.interval=0")
     rows.append({"what": "robojax PPO", "num_envs": 16, "sps": ppo["train_sps"], "ratio_vs_raw": ppo["train_sps"] / raw16,
                  "compile_s": ppo["compile_s"], "wall_s": ppo["wall_s"], "eval_return": ppo["eval_return_mean"],
                  "host_env_s": ppo["host_env_s"], "host_policy_s": ppo["host_policy_s"]})
