@@ -2,7 +2,9 @@
 
 Image parts (rank 3) go through ``network.multi.image_encoder`` (default ``cnn``), the other
 parts through ``network.multi.vector_encoder`` (default ``mlp``: flattened as they are; the MLP
-trunk after the concatenation processes them). Which parts the actor and the critic see is
+trunk after the concatenation processes them). ``network.multi.parts`` names the encoder of
+particular parts, overriding both (``{points: pointnet}`` for a point cloud next to the robot's
+state vector). Which parts the actor and the critic see is
 ``network.actor_parts``/``network.critic_parts`` (an asymmetric critic).
 """
 
@@ -26,11 +28,22 @@ class MultiInputConfig:
 
     image_encoder: str = "cnn"
     vector_encoder: str = "mlp"
+    parts: dict[str, str] = dataclasses.field(default_factory=dict)  # part name -> encoder, overriding the two above
 
     def __post_init__(self):
-        for name in ("image_encoder", "vector_encoder"):
-            if getattr(self, name) == "multi":
-                raise ConfigError(f"network.multi.{name}='multi': a part needs an encoder of one array")
+        choices = {"image_encoder": self.image_encoder, "vector_encoder": self.vector_encoder,
+                   **{f"parts.{k}": v for k, v in self.parts.items()}}
+        for field, choice in choices.items():
+            if choice == "multi":
+                raise ConfigError(f"network.multi.{field}='multi': a part needs an encoder of one array")
+
+    def encoder_of(self, name: str, rank: int) -> tuple[str, str]:
+        """``(encoder name, the config field that chose it)`` for the part ``name`` of rank ``rank``."""
+        if name in self.parts:
+            return self.parts[name], f"network.multi.parts.{name}"
+        if rank == 3:
+            return self.image_encoder, "network.multi.image_encoder"
+        return self.vector_encoder, "network.multi.vector_encoder"
 
 
 class MultiInput(nn.Module):
@@ -51,13 +64,19 @@ def build_multi(network, space: ObsSpace) -> MultiInput:
             f"of shape {space.shape}"
         )
     cfg = network.multi
+    unknown = sorted(set(cfg.parts) - set(space.spaces))
+    if unknown:
+        raise ConfigError(f"network.multi.parts names {unknown}, which this env's observation does not have; "
+                          f"its parts are {list(space.spaces)}")
     encoders = []
     for name, part in space.spaces.items():
-        choice = cfg.image_encoder if len(part.shape) == 3 else cfg.vector_encoder
+        choice, field = cfg.encoder_of(name, len(part.shape))
         if choice not in ENCODERS:
-            which = "image" if len(part.shape) == 3 else "vector"
-            raise ConfigError(f"network.multi.{which}_encoder={choice!r}: allowed values are {sorted(ENCODERS)}")
-        encoders.append(ENCODERS[choice](network, part))
+            raise ConfigError(f"{field}={choice!r}: allowed values are {sorted(ENCODERS)}")
+        try:
+            encoders.append(ENCODERS[choice](network, part))
+        except ConfigError as error:  # say which part the encoder was given
+            raise ConfigError(f"{field}={choice!r} for the part {name!r} of shape {part.shape}: {error}") from None
     return MultiInput(tuple(space.spaces), tuple(encoders))
 
 

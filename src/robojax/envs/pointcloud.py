@@ -24,7 +24,7 @@ import numpy as np
 from flax import struct
 
 from robojax.envs.core import Env, TimeStep
-from robojax.envs.spaces import Box
+from robojax.envs.spaces import Box, Dict
 from robojax.envs.wrappers import Wrapper
 from robojax.errors import ConfigError, EnvError
 
@@ -126,7 +126,10 @@ class PointCloud(Wrapper):
     """Replaces the observation by ``num_points`` points on the scene's geoms: ``(N, 3 [+3] + 1)``.
 
     ``velocities`` adds each point's velocity (zero at reset); ``planes`` includes plane geoms
-    (floors), sampled within ``plane_half_extent`` of their origin.
+    (floors), sampled within ``plane_half_extent`` of their origin. With ``state`` the
+    observation is a dict ``{"points": cloud, "state": the wrapped env's observation}`` (a
+    robot's proprioception next to what its camera sees; ``network.encoder=multi`` with
+    ``network.multi.parts={points: pointnet}`` encodes it).
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class PointCloud(Wrapper):
         velocities: bool = True,
         planes: bool = False,
         plane_half_extent: float = 2.0,
+        state: bool = False,
     ):
         super().__init__(env)
         if not hasattr(env, "geoms") or not hasattr(env, "geom_poses"):
@@ -164,16 +168,19 @@ class PointCloud(Wrapper):
         self.velocities = velocities
         self.dt = float(getattr(env, "dt", 1.0))
         channels = 3 + 3 * velocities + 1
-        self.observation_space = Box.create(-np.inf, np.inf, (num_points, channels))
+        points = Box.create(-np.inf, np.inf, (num_points, channels))
+        self.keep_state = state
+        self.observation_space = Dict({"points": points, "state": env.observation_space}) if state else points
 
     def _world(self, inner: Any, local: jax.Array) -> jax.Array:
         xpos, xmat = self.env.geom_poses(inner)
         g = self._geom_of_point
         return xpos[g] + jnp.einsum("nij,nj->ni", xmat[g], local)
 
-    def _observe(self, world: jax.Array, prev: jax.Array) -> jax.Array:
+    def _observe(self, world: jax.Array, prev: jax.Array, inner_obs: Any) -> Any:
         parts = [world, (world - prev) / self.dt] if self.velocities else [world]
-        return jnp.concatenate([*parts, self._segment], -1)
+        points = jnp.concatenate([*parts, self._segment], -1)
+        return {"points": points, "state": inner_obs} if self.keep_state else points
 
     def reset(self, key: jax.Array) -> tuple[PointCloudState, TimeStep]:
         key, sample_key = jax.random.split(key)
@@ -184,11 +191,11 @@ class PointCloud(Wrapper):
             for k, (g, n) in zip(keys, self._parts)
         ]).astype(jnp.float32)
         world = self._world(inner, local)
-        obs = self._observe(world, world)
+        obs = self._observe(world, world, ts.obs)
         return PointCloudState(inner, local, world), ts.replace(obs=obs, final_obs=obs)
 
     def step(self, state: PointCloudState, action: jax.Array) -> tuple[PointCloudState, TimeStep]:
         inner, ts = self.env.step(state.inner, action)
         world = self._world(inner, state.local)
-        obs = self._observe(world, state.world)
+        obs = self._observe(world, state.world, ts.obs)
         return PointCloudState(inner, state.local, world), ts.replace(obs=obs, final_obs=obs)
