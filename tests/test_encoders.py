@@ -164,7 +164,7 @@ def test_multi_gives_each_named_part_its_own_encoder():
 
 @pytest.mark.parametrize(
     "parts, message",
-    [({"cloud": "pointnet"}, r"network.multi.parts names \['cloud'\], .* its parts are \['points', 'state'\]"),
+    [({"cloud": "pointnet"}, r"network.multi.parts names 'cloud', .* its parts are \['points', 'state'\]"),
      ({"state": "pointnet"}, r"network.multi.parts.state='pointnet' for the part 'state' of shape \(4,\): "
                              r"network.encoder=pointnet needs observations of shape \(N, C\)"),
      ({"points": "vit"}, r"network.multi.parts.points='vit': allowed values are")],
@@ -176,6 +176,18 @@ def test_bad_multi_parts_are_config_errors_naming_the_part(parts, message):
     env = EnvConfig("brax/inverted_pendulum", {"backend": "generalized", "pointcloud": {"num_points": 8, "state": True}})
     with pytest.raises(ConfigError, match=message):
         PPO(PPOConfig(num_envs=2, network=network), env)
+
+
+def test_multi_parts_may_name_a_part_only_the_critic_sees():
+    from robojax.envs.spaces import Dict
+
+    space = Dict({"points": Box.create(-np.inf, np.inf, (8, 4)), "state": Box.create(-1, 1, (3,))})
+    cfg = from_dict(NetworkConfig, {"encoder": "multi", "hidden_sizes": [], "actor_parts": ["state"],
+                                    "critic_parts": ["points", "state"], "multi": {"parts": {"points": "pointnet"}}})
+    obs = {k: jnp.zeros(s.shape) for k, s in space.spaces.items()}
+    for role, size in (("actor", 3), ("critic", 128 + 3)):
+        module = make_encoder(cfg, space, role)
+        assert module.apply(module.init(jax.random.PRNGKey(0), obs), obs).shape == (size,)
 
 
 def test_ppo_trains_on_a_point_cloud_next_to_the_state():

@@ -10,7 +10,7 @@ Agents that insert something between the two (SAC's critic adds the action) use
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -88,17 +88,25 @@ def role_space(config: NetworkConfig, space: ObsSpace, role: str) -> ObsSpace:
         return space
     if not isinstance(space, Dict):
         raise ConfigError(f"network.{role}_parts={list(parts)}: this env's observation is one array, not a dict of parts")
-    missing = [p for p in parts if p not in space.spaces]
+    check_part_names(f"network.{role}_parts", parts, space)
+    return Dict({k: space.spaces[k] for k in parts})
+
+
+def check_part_names(field: str, names: Iterable[str], space: Dict) -> None:
+    """A ``ConfigError`` naming ``field`` if it names a part the observation ``space`` lacks."""
+    missing = [p for p in names if p not in space.spaces]
     if missing:
         raise ConfigError(
-            f"network.{role}_parts names {missing[0]!r}, which this env's observation does not have; "
+            f"{field} names {missing[0]!r}, which this env's observation does not have; "
             f"its parts are {sorted(space.spaces)}"
         )
-    return Dict({k: space.spaces[k] for k in parts})
 
 
 def make_observation_encoder(config: NetworkConfig, space: ObsSpace, role: str) -> nn.Module:
     """``config.encoder`` for the parts of ``space`` that ``role`` sees: observations -> features."""
+    if config.encoder == "multi" and isinstance(space, Dict):
+        # Against the whole observation: a part named here may be one this role does not see.
+        check_part_names("network.multi.parts", config.multi.parts, space)
     seen = role_space(config, space, role)
     encoder = ENCODERS[config.encoder](config, seen)
     return SelectParts(encoder, tuple(seen.spaces)) if seen is not space else encoder

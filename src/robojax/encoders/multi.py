@@ -63,16 +63,12 @@ def build_multi(network, space: ObsSpace) -> MultiInput:
             f"network.encoder=multi needs a dict observation of named parts; this env's observation is one array "
             f"of shape {space.shape}"
         )
-    cfg = network.multi
-    unknown = sorted(set(cfg.parts) - set(space.spaces))
-    if unknown:
-        raise ConfigError(f"network.multi.parts names {unknown}, which this env's observation does not have; "
-                          f"its parts are {list(space.spaces)}")
+    cfg = network.multi  # its part names are checked against the whole observation by make_observation_encoder
     encoders = []
     for name, part in space.spaces.items():
         choice, field = cfg.encoder_of(name, len(part.shape))
         if choice not in ENCODERS:
-            raise ConfigError(f"{field}={choice!r}: allowed values are {sorted(ENCODERS)}")
+            raise ConfigError(f"{field}={choice!r}: allowed values are {sorted(set(ENCODERS) - {'multi'})}")
         try:
             encoders.append(ENCODERS[choice](network, part))
         except ConfigError as error:  # say which part the encoder was given
