@@ -12,6 +12,10 @@ from robojax import compile_cache as _compile_cache  # noqa: E402
 
 _compile_cache.setup()  # before anything compiles: JAX decides at its first compile
 
+from robojax.cpu_prng import use_unrolled_threefry_on_cpu as _use_unrolled_threefry_on_cpu  # noqa: E402
+
+_use_unrolled_threefry_on_cpu()  # before anything is lowered: fewer, fused random-number kernels
+
 import robojax.encoders  # noqa: E402,F401  (registers the encoders)
 from robojax.agents import AGENTS, PPO, SAC, PPOConfig, SACConfig  # noqa: E402
 from robojax.compile_cache import set_compilation_cache  # noqa: E402
