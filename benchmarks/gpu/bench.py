@@ -112,7 +112,7 @@ def main() -> None:
                  cartpole_envs=4096, cartpole_steps=20_000_000, sac_env="halfcheetah", sac_envs=1024,
                  sac_updates=64, sac_batch=512, sac_steps=1_000_000)
     if args.dry_run:
-        sizes = dict(ant_env="inverted_pendulum", ant_backend="generalized", ant_envs=[8], ant_steps=2048, horizon=4,
+        sizes = dict(ant_env="inverted_pendulum", ant_backend="positional", ant_envs=[8], ant_steps=2048, horizon=4,
                      cartpole_envs=16, cartpole_steps=16 * 16 * 16, sac_env="inverted_pendulum", sac_envs=4,
                      sac_updates=2, sac_batch=16, sac_steps=4 * 60)
     for k, v in sizes.items():
