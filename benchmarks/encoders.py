@@ -3,6 +3,7 @@
 
     python benchmarks/encoders.py memory [--seeds 3 --steps 1000000]
     python benchmarks/encoders.py pointcloud [--seeds 3 --steps 500000]
+    python benchmarks/encoders.py pointcloud_state [--seeds 3 --steps 500000]
     python benchmarks/encoders.py breakout [--seeds 3 --steps 500000]
     python benchmarks/encoders.py cost
 
@@ -12,6 +13,8 @@
 - ``pointcloud``: Brax inverted_pendulum, PointNet on 64 surface points
   (configs/ppo_brax_inverted_pendulum_pointcloud.yaml) against state PPO
   (configs/ppo_brax_inverted_pendulum.yaml), same steps.
+- ``pointcloud_state``: the same preset with the state beside the cloud (``{points, state}``),
+  the ``multi`` encoder with PointNet on the points and the MLP on the state.
 - ``breakout``: gymnax Breakout-MinAtar, a transformer over the frame's 2x2-cell patches with
   2-D position embeddings (configs/ppo_minatar_breakout_transformer.yaml) against the MinAtar
   CNN (configs/ppo_minatar_breakout.yaml), same steps.
@@ -57,6 +60,13 @@ def pointcloud(args) -> list[dict]:
         {"setup": "pointnet, 64 points", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args.steps, args.seeds)},
         {"setup": "MLP, state", **run("configs/ppo_brax_inverted_pendulum.yaml", args.steps, args.seeds)},
     ]
+
+
+def pointcloud_state(args) -> list[dict]:
+    """The dict form: ``{points, state}``, PointNet on the points and the MLP on the state (``multi``)."""
+    dict_form = ["env.kwargs.pointcloud.state=true", "network.encoder=multi", "network.multi.parts={points: pointnet}"]
+    return [{"setup": "multi: pointnet points + state", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml",
+                                                              args.steps, args.seeds, *dict_form)}]
 
 
 def breakout(args) -> list[dict]:
@@ -108,14 +118,14 @@ def cost(args) -> list[dict]:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", choices=["memory", "pointcloud", "breakout", "cost"])
+    parser.add_argument("which", choices=["memory", "pointcloud", "pointcloud_state", "breakout", "cost"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     if args.steps is None:
-        args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "breakout": 500_000, "cost": 0}[args.which]
-    rows = {"memory": memory, "pointcloud": pointcloud, "breakout": breakout, "cost": cost}[args.which](args)
+        args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "pointcloud_state": 500_000, "breakout": 500_000, "cost": 0}[args.which]
+    rows = {"memory": memory, "pointcloud": pointcloud, "pointcloud_state": pointcloud_state, "breakout": breakout, "cost": cost}[args.which](args)
     columns = ["setup", "update_s", "sps"] if args.which == "cost" else [
         "setup", "eval_return_mean", "eval_return_std", "eval_return_per_seed", "train_sps", "wall_s"]
     print(machine())
