@@ -116,16 +116,22 @@ def cost(args) -> list[dict]:
     return rows
 
 
+#: Each benchmark and its default number of env steps.
+BENCHMARKS = {"memory": (memory, 1_000_000), "pointcloud": (pointcloud, 500_000),
+              "pointcloud_state": (pointcloud_state, 500_000), "breakout": (breakout, 500_000), "cost": (cost, 0)}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", choices=["memory", "pointcloud", "pointcloud_state", "breakout", "cost"])
+    parser.add_argument("which", choices=list(BENCHMARKS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    bench, default_steps = BENCHMARKS[args.which]
     if args.steps is None:
-        args.steps = {"memory": 1_000_000, "pointcloud": 500_000, "pointcloud_state": 500_000, "breakout": 500_000, "cost": 0}[args.which]
-    rows = {"memory": memory, "pointcloud": pointcloud, "pointcloud_state": pointcloud_state, "breakout": breakout, "cost": cost}[args.which](args)
+        args.steps = default_steps
+    rows = bench(args)
     columns = ["setup", "update_s", "sps"] if args.which == "cost" else [
         "setup", "eval_return_mean", "eval_return_std", "eval_return_per_seed", "train_sps", "wall_s"]
     print(machine())
