@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 import robojax  # noqa: F401  (registers the lowering)
+from robojax.cpu_prng import use_unrolled_threefry_on_cpu
 
 _DRAWS = """
 import json, jax, jax.numpy as jnp
@@ -26,6 +27,18 @@ def test_random_numbers_are_the_same_as_with_jax_default_lowering():
         np.testing.assert_array_equal(np.asarray(g), np.asarray(e))
 
 
+def _split_hlo() -> str:
+    return jax.jit(lambda k: jax.random.split(k, 4)).lower(jax.random.PRNGKey(0)).compile().as_text()
+
+
 def test_threefry_compiles_without_a_loop_on_cpu():
-    hlo = jax.jit(lambda k: jax.random.split(k, 4)).lower(jax.random.PRNGKey(0)).compile().as_text()
-    assert " while(" not in hlo
+    assert " while(" not in _split_hlo()
+
+
+def test_jax_rolled_lowering_can_be_put_back_for_comparisons():
+    try:
+        assert use_unrolled_threefry_on_cpu(False)
+        assert " while(" in _split_hlo()
+    finally:
+        assert use_unrolled_threefry_on_cpu(True)
+    assert " while(" not in _split_hlo()
