@@ -18,8 +18,8 @@ def test_gpu_benchmark_dry_run(tmp_path):
     assert record["dry_run"] and not record["errors"]
     assert (tmp_path / "gpu.log").stat().st_size > 0
     rows = {row["what"].split()[0] + " " + row["what"].split()[1]: row for row in record["rows"]}
-    assert set(rows) == {"PPO brax/inverted_pendulum", "PPO gymnax/CartPole-v1", "SAC brax/inverted_pendulum"}
+    assert set(rows) == {"PPO brax/inverted_pendulum", "PPO gymnax/CartPole-v1", "SAC gymnax/Pendulum-v1"}
     for row in record["rows"]:
         assert row["train_sps"] > 0 and row["compile_s"] > 0 and row["env_steps"] > 0
     assert rows["PPO brax/inverted_pendulum"]["raw_sps"] > 0 and rows["PPO brax/inverted_pendulum"]["ratio_vs_raw"] > 0
-    assert rows["SAC brax/inverted_pendulum"]["grad_updates_per_s"] > 0
+    assert rows["SAC gymnax/Pendulum-v1"]["grad_updates_per_s"] > 0
