@@ -21,7 +21,9 @@
 - ``cost``: seconds per PPO update (collect + learn on 64 envs x 32 steps) and env steps/s of
   each encoder at its preset size, against the MLP on the same env.
 
-Seeds run as ``num_seeds`` in one compiled program. Results go to benchmarks/results/encoders_*.json.
+Seeds run as ``num_seeds`` in one compiled program, split from ``--seed``'s key (default 0); another
+``--seed`` gives other seeds, saved with a ``_seed<S>`` suffix. Results go to
+benchmarks/results/encoders_*.json.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from common import machine, run_robojax, save, table
 QUIET = ["logging.console=false", "logging.tensorboard=false", "checkpoint.interval=0"]
 
 
-def run(config: str, steps: int, seeds: int, *overrides: str) -> dict:
-    s = run_robojax("ppo", "--config", config, f"total_steps={steps}", f"num_seeds={seeds}", *QUIET, *overrides)
+def run(config: str, args: argparse.Namespace, *overrides: str) -> dict:
+    """PPO with ``config`` for ``args.steps`` env steps; ``args.seeds`` seeds split from ``args.seed``'s key."""
+    s = run_robojax("ppo", "--config", config, f"total_steps={args.steps}", f"num_seeds={args.seeds}",
+                    f"seed={args.seed}", *QUIET, *overrides)
     evals = [m for m in s["metrics"] if "eval/return_mean" in m]
     return {
         "eval_return_mean": s["eval_return_mean"],
@@ -50,15 +54,15 @@ def memory(args) -> list[dict]:
     preset = "configs/ppo_memorychain_transformer.yaml"
     mlp = ["network.encoder=mlp", "env.kwargs.history=null", "network.hidden_sizes=[64,64]"]
     return [
-        {"setup": "transformer, history 6", **run(preset, args.steps, args.seeds)},
-        {"setup": "MLP, current obs", **run(preset, args.steps, args.seeds, *mlp)},
+        {"setup": "transformer, history 6", **run(preset, args)},
+        {"setup": "MLP, current obs", **run(preset, args, *mlp)},
     ]
 
 
 def pointcloud(args) -> list[dict]:
     return [
-        {"setup": "pointnet, 64 points", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args.steps, args.seeds)},
-        {"setup": "MLP, state", **run("configs/ppo_brax_inverted_pendulum.yaml", args.steps, args.seeds)},
+        {"setup": "pointnet, 64 points", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args)},
+        {"setup": "MLP, state", **run("configs/ppo_brax_inverted_pendulum.yaml", args)},
     ]
 
 
@@ -66,13 +70,13 @@ def pointcloud_state(args) -> list[dict]:
     """The dict form: ``{points, state}``, PointNet on the points and the MLP on the state (``multi``)."""
     dict_form = ["env.kwargs.pointcloud.state=true", "network.encoder=multi", "network.multi.parts={points: pointnet}"]
     return [{"setup": "multi: pointnet points + state", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml",
-                                                              args.steps, args.seeds, *dict_form)}]
+                                                              args, *dict_form)}]
 
 
 def breakout(args) -> list[dict]:
     return [
-        {"setup": "transformer, 2x2-cell patches", **run("configs/ppo_minatar_breakout_transformer.yaml", args.steps, args.seeds)},
-        {"setup": "cnn (MinAtar)", **run("configs/ppo_minatar_breakout.yaml", args.steps, args.seeds)},
+        {"setup": "transformer, 2x2-cell patches", **run("configs/ppo_minatar_breakout_transformer.yaml", args)},
+        {"setup": "cnn (MinAtar)", **run("configs/ppo_minatar_breakout.yaml", args)},
     ]
 
 
@@ -125,6 +129,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("which", choices=list(BENCHMARKS))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed: its --seeds seeds are split from this key, so another value gives other seeds")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
@@ -136,7 +141,7 @@ def main():
         "setup", "eval_return_mean", "eval_return_std", "eval_return_per_seed", "train_sps", "wall_s"]
     print(machine())
     print(table(rows, columns))
-    save(f"encoders_{args.which}", {"args": vars(args), "rows": rows})
+    save(f"encoders_{args.which}" + (f"_seed{args.seed}" if args.seed else ""), {"args": vars(args), "rows": rows})
 
 
 if __name__ == "__main__":
