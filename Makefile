@@ -19,8 +19,9 @@ train: setup
 # The whole suite: the main environment, then MetaWorld's tests in their own environment.
 # Tests run in parallel processes (pytest-xdist), one per core up to 4; work-stealing balances
 # the few long tests against the many short ones; the 15 slowest are listed at the end.
+# MetaWorld's tests ran just before in their own environment: not collected (skipped) again here.
 test: setup test-metaworld
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist worksteal --durations=15
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist worksteal --durations=15 --ignore=tests/test_metaworld.py
 
 # MetaWorld pins mujoco==3.3.0 (Brax's mujoco-mjx needs another): it has a virtualenv of its own.
 .venv-metaworld/.stamp: pyproject.toml
