@@ -277,7 +277,7 @@ def test_host_simulator_interrupt_keeps_learner_state_consistent(tmp_path, monke
     saved = list_checkpoints(run_dir / "checkpoints")
     meta, raw = read_checkpoint(saved[-1])
     step = int(np.asarray(raw[".step"])[0])
-    assert step == meta["train_steps"] == 2  # counters belong to the saved learner state  # counters belong to the saved learner state
+    assert step == meta["train_steps"] == 2  # counters belong to the saved learner state
     assert log_steps(run_dir)[-1] == meta["env_steps"]
     resumed = make().train(run_dir=run_dir, resume=True)
     assert resumed.summary["env_steps"] == 4 * 32 * 30 and int(resumed.state.step[0]) == 30
