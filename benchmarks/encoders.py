@@ -129,7 +129,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("which", choices=list(BENCHMARKS))
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed: its --seeds seeds are split from this key, so another value gives other seeds")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the run's seed: its --seeds seeds are split from this key, so another value gives other seeds")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()

@@ -76,10 +76,10 @@ def test_train_eval_and_corrupt_checkpoint(tmp_path):
 def test_interrupt_saves_a_checkpoint_and_resume_finishes(tmp_path):
     """SIGTERM (as a scheduler sends; Ctrl-C takes the same path but is ignored by processes
     started in the background of a non-interactive shell, so it cannot be sent reliably here)."""
-    run = tmp_path / "run"
+    run, total = tmp_path / "run", 60_000
     # 256x256 networks: slow enough (about 3 s of training after the first log line at 2,048
     # steps on an idle 2-core machine) that the signal lands mid-run.
-    args = ["train", "ppo", "--run-dir", str(run), "total_steps=60000", "logging.interval=2048",
+    args = ["train", "ppo", "--run-dir", str(run), f"total_steps={total}", "logging.interval=2048",
             "network.hidden_sizes=[256,256]", *QUIET]
     proc = subprocess.Popen([sys.executable, "-m", "robojax.cli", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -100,12 +100,12 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes(tmp_path):
     saved = list((run / "checkpoints").iterdir())
     assert len(saved) == 1
     interrupted_at = int(saved[0].stem.split("_")[1])
-    assert 0 < interrupted_at < 60_000
+    assert 0 < interrupted_at < total
     proc = robojax("train", "ppo", "--resume", str(run))
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1])["env_steps"] >= 60_000
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["env_steps"] >= total
     steps = [json.loads(line)["env_steps"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert steps == sorted(steps) and steps[-1] >= 60_000
+    assert steps == sorted(steps) and steps[-1] >= total
 
 
 @pytest.mark.parametrize("command", ["train", "eval", "envs"])
