@@ -94,7 +94,11 @@ def run_peer(python: str, script: str, *args: str, timeout: int = 3600) -> dict:
 
 
 def save(name: str, record: dict) -> Path:
-    out = ROOT / "benchmarks" / "results" / cpu_family()
+    """Writes ``record`` to results/<CPU family>/NAME.json, or results/<accelerator>/ when its rows
+    ran on one (rows whose ``device`` is not ``cpu``): figures from different hardware never mix."""
+    devices = {row.get("device") for row in record.get("rows", [])} - {None, "cpu"}
+    folder = "-".join(sorted(devices)).lower().replace(" ", "-") if devices else cpu_family()
+    out = ROOT / "benchmarks" / "results" / folder
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
     model = cpu()["model"]

@@ -5,6 +5,7 @@
     python benchmarks/encoders.py pointcloud [--seeds 3 --steps 500000]
     python benchmarks/encoders.py pointcloud_state [--seeds 3 --steps 500000]
     python benchmarks/encoders.py breakout [--seeds 3 --steps 500000]
+    python benchmarks/encoders.py breakout_cells [--seeds 3 --steps 500000]
     python benchmarks/encoders.py cost
 
 - ``memory``: gymnax MemoryChain-bsuite (memory_length 5). A transformer over a window of the
@@ -18,18 +19,22 @@
 - ``breakout``: gymnax Breakout-MinAtar, a transformer over the frame's 2x2-cell patches with
   2-D position embeddings (configs/ppo_minatar_breakout_transformer.yaml) against the MinAtar
   CNN (configs/ppo_minatar_breakout.yaml), same steps.
+- ``breakout_cells``: the same transformer with every cell a token (``patch_size: 1``, 100 tokens),
+  at widths 16 and 32, against the same CNN (about 6x slower than 2x2 patches on a CPU: meant for
+  a GPU).
 - ``cost``: seconds per PPO update (collect + learn on 64 envs x 32 steps) and env steps/s of
   each encoder at its preset size, against the MLP on the same env.
 
 Seeds run as ``num_seeds`` in one compiled program, split from ``--seed``'s key (default 0); another
 ``--seed`` gives other seeds, saved with a ``_seed<S>`` suffix. Results go to
-benchmarks/results/encoders_*.json.
+benchmarks/results/<CPU family or accelerator>/encoders_*.json, saved after each row.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 
 from common import machine, run_robojax, save, table
 
@@ -45,42 +50,81 @@ def run(config: str, args: argparse.Namespace, *overrides: str) -> dict:
         "eval_return_mean": s["eval_return_mean"],
         "eval_return_std": s["eval_return_std"],  # over all seeds' episodes
         "eval_return_per_seed": s.get("eval_return_per_seed"),
-        "train_sps": s["train_sps"], "compile_s": s["compile_s"], "wall_s": s["wall_s"],
+        "train_sps": s["train_sps"], "compile_s": s["compile_s"], "wall_s": s["wall_s"], "device": s.get("device"),
         "curve": [(m["env_steps"], m["eval/return_mean"]) for m in evals],
     }
 
 
-def memory(args) -> list[dict]:
+Rows = Iterator[dict]  # each benchmark yields its rows one by one: each is saved as it comes
+
+
+def memory(args) -> Rows:
     preset = "configs/ppo_memorychain_transformer.yaml"
     mlp = ["network.encoder=mlp", "env.kwargs.history=null", "network.hidden_sizes=[64,64]"]
-    return [
-        {"setup": "transformer, history 6", **run(preset, args)},
-        {"setup": "MLP, current obs", **run(preset, args, *mlp)},
-    ]
+    yield {"setup": "transformer, history 6", **run(preset, args)}
+    yield {"setup": "MLP, current obs", **run(preset, args, *mlp)}
 
 
-def pointcloud(args) -> list[dict]:
-    return [
-        {"setup": "pointnet, 64 points", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args)},
-        {"setup": "MLP, state", **run("configs/ppo_brax_inverted_pendulum.yaml", args)},
-    ]
+def pointcloud(args) -> Rows:
+    yield {"setup": "pointnet, 64 points", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args)}
+    yield {"setup": "MLP, state", **run("configs/ppo_brax_inverted_pendulum.yaml", args)}
 
 
-def pointcloud_state(args) -> list[dict]:
+def pointcloud_state(args) -> Rows:
     """The dict form: ``{points, state}``, PointNet on the points and the MLP on the state (``multi``)."""
     dict_form = ["env.kwargs.pointcloud.state=true", "network.encoder=multi", "network.multi.parts={points: pointnet}"]
-    return [{"setup": "multi: pointnet points + state", **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml",
-                                                              args, *dict_form)}]
+    yield {"setup": "multi: pointnet points + state",
+           **run("configs/ppo_brax_inverted_pendulum_pointcloud.yaml", args, *dict_form)}
 
 
-def breakout(args) -> list[dict]:
-    return [
-        {"setup": "transformer, 2x2-cell patches", **run("configs/ppo_minatar_breakout_transformer.yaml", args)},
-        {"setup": "cnn (MinAtar)", **run("configs/ppo_minatar_breakout.yaml", args)},
-    ]
+BREAKOUT_TRANSFORMER, BREAKOUT_CNN = "configs/ppo_minatar_breakout_transformer.yaml", "configs/ppo_minatar_breakout.yaml"
 
 
-def cost(args) -> list[dict]:
+def breakout(args) -> Rows:
+    yield {"setup": "transformer, 2x2-cell patches", **run(BREAKOUT_TRANSFORMER, args)}
+    yield {"setup": "cnn (MinAtar)", **run(BREAKOUT_CNN, args)}
+
+
+def breakout_cells(args) -> Rows:
+    """Every cell a token (100 tokens with 2-D position embeddings), otherwise the preset."""
+    yield {"setup": "cnn (MinAtar)", **run(BREAKOUT_CNN, args)}
+    for width in (16, 32):
+        yield {"setup": f"transformer, cells, width {width}", **run(
+            BREAKOUT_TRANSFORMER, args, "network.transformer.patch_size=1", f"network.transformer.width={width}")}
+
+
+#: Transformer variants on Breakout (overrides of the preset), for ``breakout_sweep``.
+BREAKOUT_VARIANTS = {  # the slowest (cells) first: they bound the sweep's wall time
+    "cells, width 32, lr 1e-3": ["network.transformer.patch_size=1", "network.transformer.width=32", "learning_rate=1e-3"],
+    "cells, width 64, 4 heads, lr 5e-4": ["network.transformer.patch_size=1", "network.transformer.width=64",
+                                          "network.transformer.heads=4", "learning_rate=5e-4"],
+    "2x2, width 32, lr 1e-3": ["network.transformer.width=32", "learning_rate=1e-3"],
+    "2x2, width 64, 4 heads, lr 1e-3": ["network.transformer.width=64", "network.transformer.heads=4", "learning_rate=1e-3"],
+    "2x2, width 64, 4 heads, lr 5e-4": ["network.transformer.width=64", "network.transformer.heads=4", "learning_rate=5e-4"],
+    "2x2, width 16, depth 2": ["network.transformer.depth=2"],
+    "2x2, width 32, depth 2, lr 1e-3": ["network.transformer.width=32", "network.transformer.depth=2", "learning_rate=1e-3"],
+    "2x2, width 16, hidden 256": ["network.hidden_sizes=[256]"],
+    "2x2, width 16, lr 1e-3": ["learning_rate=1e-3"],
+    "2x2, width 32, 4 heads": ["network.transformer.width=32", "network.transformer.heads=4"],
+}
+
+
+def breakout_sweep(args) -> Rows:
+    """The transformer variants above, ``--parallel`` runs at a time (for a GPU; their steps/s then
+    share the device and are not speed figures; each cells run at 8 seeds takes about 12 GiB)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(args.parallel) as pool:
+        futures = {pool.submit(run, BREAKOUT_TRANSFORMER, args, *overrides): name
+                   for name, overrides in BREAKOUT_VARIANTS.items()}
+        for future in as_completed(futures):
+            try:
+                yield {"setup": f"transformer, {futures[future]}", **future.result()}
+            except RuntimeError as e:  # one failing run (out of device memory, say) keeps the others' rows
+                yield {"setup": f"transformer, {futures[future]}", "error": str(e)[-500:]}
+
+
+def cost(args) -> Rows:
     """Time per jitted train step (collect + update), medians of interleaved repeats."""
     import jax
 
@@ -113,16 +157,16 @@ def cost(args) -> list[dict]:
             start = time.perf_counter()
             jax.block_until_ready(step(state))
             times[name].append(time.perf_counter() - start)
-    rows = []
     for name, ts in times.items():
         median = sorted(ts)[len(ts) // 2]
-        rows.append({"setup": name, "update_s": median, "sps": steps[name][2] / median})
-    return rows
+        yield {"setup": name, "update_s": median, "sps": steps[name][2] / median, "device": jax.devices()[0].device_kind}
 
 
 #: Each benchmark and its default number of env steps.
 BENCHMARKS = {"memory": (memory, 1_000_000), "pointcloud": (pointcloud, 500_000),
-              "pointcloud_state": (pointcloud_state, 500_000), "breakout": (breakout, 500_000), "cost": (cost, 0)}
+              "pointcloud_state": (pointcloud_state, 500_000), "breakout": (breakout, 500_000),
+              "breakout_cells": (breakout_cells, 500_000), "breakout_sweep": (breakout_sweep, 1_000_000),
+              "cost": (cost, 0)}
 
 
 def main():
@@ -133,16 +177,20 @@ def main():
                         help="the run's seed: its --seeds seeds are split from this key, so another value gives other seeds")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--parallel", type=int, default=1, help="breakout_sweep: runs at a time")
     args = parser.parse_args()
     bench, default_steps = BENCHMARKS[args.which]
     if args.steps is None:
         args.steps = default_steps
-    rows = bench(args)
     columns = ["setup", "update_s", "sps"] if args.which == "cost" else [
         "setup", "eval_return_mean", "eval_return_std", "eval_return_per_seed", "train_sps", "wall_s"]
+    rows = []
+    for row in bench(args):  # saved after each row: a run cut short keeps what it measured
+        rows.append(row)
+        path = save(f"encoders_{args.which}" + (f"_seed{args.seed}" if args.seed else ""), {"args": vars(args), "rows": rows})
     print(machine())
     print(table(rows, columns))
-    save(f"encoders_{args.which}" + (f"_seed{args.seed}" if args.seed else ""), {"args": vars(args), "rows": rows})
+    print(path)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,24 @@ def test_transformer_grid_tokens_with_patches():
     assert np.abs(np.asarray(net.apply(params, moved) - net.apply(params, x))).max() > 1e-4
 
 
+@pytest.mark.parametrize("patch, kernel", [(1, 3), (2, 4)])
+def test_transformer_conv_token_embedding_sees_the_neighbouring_cells(patch, kernel):
+    x = jax.random.uniform(jax.random.PRNGKey(11), (10, 10, 4))
+    cfg = TransformerConfig(tokens="grid", width=16, heads=2, depth=1, patch_size=patch, embed_kernel=kernel, pool="flatten")
+    net, params = build("transformer", x, hidden_sizes=(), transformer=cfg)
+    encoder = params["params"]["layers_0"]
+    assert encoder["Conv2D_0"]["kernel"].shape == (kernel, kernel, 4, 16)
+    assert encoder["row_embed"].shape == (10 // patch, 1, 16)
+    # Token 0's embedding alone (attention and MLP zeroed: each block is then the identity):
+    # a cell just outside its patch, in its k x k window, changes it; the linear embedding would not.
+    quiet = jax.tree_util.tree_map_with_path(
+        lambda path, v: jnp.zeros_like(v) if "Block" in jax.tree_util.keystr(path) and "LayerNorm" not in
+        jax.tree_util.keystr(path) else v, params)
+    token0 = lambda obs: np.asarray(net.apply(quiet, obs)).reshape(-1, 16)[0]
+    assert np.abs(token0(x.at[patch, patch].add(1.0)) - token0(x)).max() > 1e-4
+    assert np.abs(token0(x.at[patch + kernel, patch + kernel].add(1.0)) - token0(x)).max() == 0.0  # outside the window
+
+
 def test_transformer_flatten_pool_keeps_positions_and_zeroes_padding():
     x = tokens(jax.random.PRNGKey(10))
     cfg = TransformerConfig(tokens="set", width=16, heads=2, pool="flatten", validity_channel=-1)
@@ -125,6 +143,9 @@ def test_transformer_flatten_pool_keeps_positions_and_zeroes_padding():
     [
         (["network.transformer.heads=3"], "network.transformer.heads=3 must divide network.transformer.width=64"),
         (["network.transformer.tokens=seq"], "network.transformer.tokens='seq'"),
+        (["network.transformer.embed_kernel=0", "network.transformer.tokens=grid"],
+         "network.transformer.embed_kernel=0: must be >= 1"),
+        (["network.transformer.embed_kernel=3"], "network.transformer.embed_kernel=3 applies to tokens='grid' only"),
         (["network.pointnet.center=origin"], "network.pointnet.center='origin'"),
         (["network.pointnet.point_sizes=[]"], "network.pointnet.point_sizes=()"),
     ],

@@ -23,6 +23,7 @@ def test_cartpole_reaches_high_return(tmp_path):
     # throughput is env steps over training time, which excludes compilation and evaluation
     assert summary["train_sps"] == pytest.approx(summary["env_steps"] / summary["train_s"])
     assert 0 < summary["compile_s"] and summary["train_s"] + summary["compile_s"] < summary["wall_s"]
+    assert summary["device"] == jax.devices()[0].device_kind == "cpu"  # figures say what they ran on
     lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     returns = [l["train/episode_return"] for l in lines if l.get("train/episode_return") is not None]
     assert returns[-1] > returns[0] + 100  # training return improves too

@@ -392,6 +392,7 @@ class Trainer:
                 **final_eval,
                 "env_steps": done * spts,
                 "num_seeds": cfg.num_seeds,
+                "device": jax.devices()[0].device_kind,  # "cpu" or the accelerator's model
                 "wall_s": time.perf_counter() - start,
                 "compile_s": compile_s,
                 "eval_compile_wait_s": eval_compile_wait_s,

@@ -7,7 +7,10 @@ Three ways to read an observation as tokens (``network.transformer.tokens``):
 - ``history``: ``(K, D)``, the last K observations oldest first (the ``history`` env wrapper),
   with a learned embedding per time slot.
 - ``grid``: ``(H, W, C)``, an image whose cells (or ``patch_size`` x ``patch_size`` patches)
-  are tokens, with learned row and column embeddings (2-D positions).
+  are tokens, with learned row and column embeddings (2-D positions). Each token is embedded
+  from its own cells (a linear map), or with ``embed_kernel`` k from the k x k cells around it
+  (a convolution with stride ``patch_size``: a convolutional token embedding, as in hybrid
+  vision transformers), so that tokens also see their neighbours before any attention.
 
 Padding tokens (``validity_channel`` = 0, or a ``mask`` argument) are masked out as attention
 keys and from the pooling, so they change nothing. The tokens are pooled by a learned CLS
@@ -24,6 +27,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from robojax.encoders.cnn import Conv2D
 from robojax.encoders.pointnet import check_token_space, split_validity
 from robojax.envs.spaces import ObsSpace
 from robojax.errors import ConfigError
@@ -44,6 +48,7 @@ class TransformerConfig:
     mlp_ratio: int = 2  # hidden size of each block's MLP = mlp_ratio * width
     pool: str = "cls"
     patch_size: int = 1  # grid tokens: side of the square patch one token covers
+    embed_kernel: int | None = None  # grid tokens: embed each from the k x k cells around it (None: its own)
     validity_channel: int | None = None  # channel of each token holding 1 = valid, 0 = padding (history: -1)
 
     def __post_init__(self):
@@ -51,14 +56,16 @@ class TransformerConfig:
             raise ConfigError(f"network.transformer.tokens={self.tokens!r}: allowed values are {list(TOKEN_MODES)}")
         if self.pool not in POOL_MODES:
             raise ConfigError(f"network.transformer.pool={self.pool!r}: allowed values are {list(POOL_MODES)}")
-        for name in ("width", "depth", "heads", "mlp_ratio", "patch_size"):
-            if getattr(self, name) < 1:
+        for name in ("width", "depth", "heads", "mlp_ratio", "patch_size", "embed_kernel"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"network.transformer.{name}={getattr(self, name)!r}: must be >= 1")
+        if self.embed_kernel is not None and self.tokens != "grid":
+            raise ConfigError(f"network.transformer.embed_kernel={self.embed_kernel} applies to tokens='grid' "
+                              f"only, not tokens={self.tokens!r}: set it to null")
         if self.width % self.heads:
             raise ConfigError(
                 f"network.transformer.heads={self.heads} must divide network.transformer.width={self.width}"
             )
-
 
 
 EMBED_INIT = nn.initializers.normal(0.02)
@@ -109,9 +116,13 @@ class Transformer(nn.Module):
                 raise ConfigError(
                     f"network.transformer.tokens='grid' needs observations of shape (H, W, C), got {obs.shape}"
                 )
-            x = grid_tokens(x, cfg.patch_size)
+            patches = grid_tokens(x, cfg.patch_size)
+            if cfg.embed_kernel is None:
+                x = nn.Dense(cfg.width)(patches)
+            else:  # token (i, j) from the k x k cells around its patch; SAME padding keeps (H/p, W/p)
+                conv = Conv2D(cfg.width, cfg.embed_kernel, cfg.patch_size, "SAME", nn.initializers.lecun_normal())
+                x = conv(x.reshape(-1, *x.shape[-3:])).reshape(*patches.shape[:-1], cfg.width)
             rows, cols = x.shape[-3], x.shape[-2]
-            x = nn.Dense(cfg.width)(x)
             x = x + self.param("row_embed", EMBED_INIT, (rows, 1, cfg.width))
             x = x + self.param("col_embed", EMBED_INIT, (1, cols, cfg.width))
             x = x.reshape(*x.shape[:-3], rows * cols, cfg.width)
