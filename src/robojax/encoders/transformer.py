@@ -116,7 +116,7 @@ class Transformer(nn.Module):
                 raise ConfigError(
                     f"network.transformer.tokens='grid' needs observations of shape (H, W, C), got {obs.shape}"
                 )
-            patches = grid_tokens(x, cfg.patch_size)
+            patches = grid_tokens(x, cfg.patch_size)  # also checks that patch_size divides the grid
             if cfg.embed_kernel is None:
                 x = nn.Dense(cfg.width)(patches)
             else:  # token (i, j) from the k x k cells around its patch; SAME padding keeps (H/p, W/p)
