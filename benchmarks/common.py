@@ -52,13 +52,19 @@ def run_robojax(algo: str, *args: str, timeout: int = 3600, run_dir: str | None 
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-        summary = json.loads(proc.stdout.strip().splitlines()[-1])
-        saved = Path(f"{run}/summary.json")  # the full summary: the printed line leaves out lists (per-seed values)
-        if saved.exists():
-            summary.update(json.loads(saved.read_text()))
-        lines = Path(f"{run}/metrics.jsonl").read_text().splitlines()
-        summary["metrics"] = [json.loads(line) for line in lines]
-        return summary
+        return read_run(run, printed=json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def read_run(run: str, printed: dict | None = None) -> dict:
+    """A finished run's summary (``summary.json`` over the ``printed`` line, which leaves out lists
+    such as per-seed values) with its log points from ``metrics.jsonl`` under ``"metrics"``."""
+    summary = dict(printed or {})
+    saved = Path(f"{run}/summary.json")
+    if saved.exists():
+        summary.update(json.loads(saved.read_text()))
+    lines = Path(f"{run}/metrics.jsonl").read_text().splitlines()
+    summary["metrics"] = [json.loads(line) for line in lines]
+    return summary
 
 
 # robojax overrides for a run measured like a peer's single compiled call: one fused chunk,

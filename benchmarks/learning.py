@@ -10,6 +10,13 @@ JAX envs train all seeds in ONE process (``num_seeds``, vmapped; the curve is th
 seeds' eval episodes, the final return is also given per seed); host simulators (Gymnasium)
 train one process per seed, run side by side. The curve and the command are saved to
 ``benchmarks/results/learning_<setting>.json``; ``--tag`` adds a suffix (e.g. for a shorter budget).
+
+Runs longer than a sitting: keep the run directories (``--runs-dir``) and, after the processes were
+stopped or killed, run the same command with ``--resume``: each run continues from its latest
+checkpoint as ``robojax train --resume`` does (exactly, host simulators included where their
+state can be saved; ``wall_s`` and ``train_sps`` then cover the last part only), a finished run is
+read back, a missing one starts, and one killed before its first checkpoint is refused (delete it
+to start again).
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import argparse
 import concurrent.futures
 import statistics
 import time
+from pathlib import Path
 
-from common import machine, run_robojax, save
+from common import machine, read_run, run_robojax, save
 
 # setting -> (algo, preset, JAX env (seeds vmapped)?, reference return and where it comes from)
 SETTINGS = {
@@ -48,6 +56,17 @@ def run_dir(args: argparse.Namespace, name: str) -> str | None:
     return f"{args.runs_dir}/{args.setting}_{name}" if args.runs_dir else None
 
 
+def train(args: argparse.Namespace, algo: str, name: str, run_args: list[str]) -> dict:
+    """One run's summary: trained with ``run_args``, or with ``--resume`` continued from (or read
+    back from) the run directory ``name`` left by an earlier, stopped invocation."""
+    directory = run_dir(args, name)
+    if args.resume and Path(directory, "summary.json").exists():
+        return read_run(directory)
+    if args.resume and Path(directory, "checkpoints").is_dir():
+        run_args = ["--resume", directory]
+    return run_robojax(algo, *run_args, timeout=6 * 3600, run_dir=directory)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("setting", nargs="?", choices=sorted(SETTINGS))
@@ -57,7 +76,11 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="suffix of the results file")
     parser.add_argument("--runs-dir", help="keep the run directories here (default: temporary)")
     parser.add_argument("--list", action="store_true", help="list the settings and their references")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the runs kept in --runs-dir by an earlier invocation of the same command")
     args = parser.parse_intermixed_args()
+    if args.resume and not args.runs_dir:
+        parser.error("--resume continues the runs in --runs-dir: give --runs-dir")
     if args.list or not args.setting:
         for name, (_, preset, _, reference) in SETTINGS.items():
             print(f"{name}: {preset}; reference: {reference}")
@@ -66,14 +89,13 @@ def main() -> None:
     common = ["--config", preset, f"total_steps={args.total_steps}", "logging.console=false", *args.overrides]
     start = time.perf_counter()
     if vmapped:
-        summary = run_robojax(algo, *common, f"num_seeds={args.seeds}", timeout=6 * 3600, run_dir=run_dir(args, "all"))
+        summary = train(args, algo, "all", [*common, f"num_seeds={args.seeds}"])
         seeds = [{"seed": "all", "curve": curve(summary), "final_per_seed": summary.get("eval_return_per_seed"),
                   "train_sps": summary["train_sps"], "wall_s": summary["wall_s"]}]
         finals = list(summary.get("eval_return_per_seed") or [summary["eval_return_mean"]])
     else:
         with concurrent.futures.ThreadPoolExecutor(args.seeds) as pool:
-            runs = list(pool.map(lambda s: run_robojax(algo, *common, f"seed={s}", timeout=6 * 3600,
-                                                       run_dir=run_dir(args, f"seed{s}")), range(args.seeds)))
+            runs = list(pool.map(lambda s: train(args, algo, f"seed{s}", [*common, f"seed={s}"]), range(args.seeds)))
         seeds = [{"seed": s, "curve": curve(r), "train_sps": r["train_sps"], "wall_s": r["wall_s"]}
                  for s, r in enumerate(runs)]
         finals = [r["eval_return_mean"] for r in runs]
@@ -89,6 +111,7 @@ def main() -> None:
         "final_per_seed": finals,
         "seeds": seeds,
         "process_wall_s": time.perf_counter() - start,
+        "resumed": args.resume,
     }
     name = f"learning_{args.setting}{'_' + args.tag if args.tag else ''}"
     print(f"{machine()}: {args.setting} after {args.total_steps:,} steps: final greedy return "

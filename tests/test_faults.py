@@ -252,7 +252,7 @@ def test_sigkill_at_random_instants_and_mid_checkpoint_write(reference, tmp_path
         assert log_steps(run_dir) == full_log
 
 
-def test_host_simulator_interrupt_keeps_learner_state_consistent(tmp_path, monkeypatch):
+def test_host_simulator_interrupt_then_resume_is_exact(tmp_path, monkeypatch):
     pytest.importorskip("gymnasium")
     cfg = quiet(PPOConfig(), total_steps=4 * 32 * 30, num_envs=4, rollout_length=32, num_minibatches=2,
                 log_interval=4 * 32 * 10, checkpoint=CheckpointConfig(interval=4 * 32 * 10))
@@ -283,6 +283,9 @@ def test_host_simulator_interrupt_keeps_learner_state_consistent(tmp_path, monke
     assert resumed.summary["env_steps"] == 4 * 32 * 30 and int(resumed.state.step[0]) == 30
     steps = log_steps(run_dir)
     assert steps == sorted(set(steps)) and steps[-1] == 4 * 32 * 30
+    # the simulators' state was saved with the learner's: the same run as one done in one go
+    assert "simulators" in meta
+    assert_trees_equal(resumed.state, make().train(run_dir=tmp_path / "in_one_go").state)
 
 
 class PoisonedPPO(PPO):

@@ -136,9 +136,9 @@ def test_ppo_learns_inverted_pendulum_on_the_host_loop_and_resumes_mid_run(tmp_p
     shutil.copy(tmp_path / "full" / "config.yaml", partial / "config.yaml")
     shutil.copy(mid, partial / "checkpoints")
     resumed = PPO(config, "gymnasium/InvertedPendulum-v5").train(run_dir=partial, resume=True)
-    # the learner continued from the checkpoint's counters (the simulators restart their episodes)
-    assert int(resumed.state.step[0]) == int(result.state.step[0])
-    assert resumed.summary["env_steps"] == result.summary["env_steps"]
+    # the learner and the MuJoCo simulators continued from the checkpoint: the same run, exactly
+    assert_trees_equal(resumed.state, result.state)
+    assert resumed.summary["eval_return_mean"] == result.summary["eval_return_mean"]
     logged = [json.loads(line)["env_steps"] for line in (partial / "metrics.jsonl").read_text().splitlines()]
     assert logged and min(logged) > mid_steps and max(logged) == result.summary["env_steps"]
     # and trained after loading: its parameters moved away from the checkpoint's
@@ -147,7 +147,6 @@ def test_ppo_learns_inverted_pendulum_on_the_host_loop_and_resumes_mid_run(tmp_p
     moved = [not np.array_equal(np.asarray(x), np.asarray(y))
              for x, y in zip(jax.tree.leaves(saved.params), jax.tree.leaves(resumed.state.params), strict=True)]
     assert all(moved)
-    assert resumed.summary["eval_return_mean"] > 100
 
 
 def test_eval_video_is_a_playable_mp4(tmp_path):
@@ -164,28 +163,35 @@ def test_sac_improves_on_gymnasium_pendulum_through_the_host_loop(tmp_path):
     from robojax.config import load_yaml, split_experiment
 
     _, config = split_experiment(SACConfig, load_yaml("configs/sac_pendulum_fast.yaml"))
-    config = quiet(config, log_interval=1000)
+    config = quiet(config, total_steps=8000, log_interval=1000)
     result = SAC(config, "gymnasium/Pendulum-v1").train(run_dir=tmp_path)
-    assert result.summary["eval_return_mean"] > -600  # random: about -1200 to -1500
+    # seeds 0-4: -173, -149, -155, -192, -169 (benchmarks/RESULTS.md); random: about -1200 to -1500
+    assert result.summary["eval_return_mean"] > -350
 
 
 def test_host_chunk_fusion_matches_collect_then_update():
-    """The host chunk's fused 'update + next action' call gives the plain collect/update result."""
+    """The host chunk's fused 'update + next action' call gives the plain collect/update result,
+    wherever the chunks end (one chunk of 10 train steps, or chunks of 4 and 6)."""
     from robojax.agents.sac import SAC, SACConfig
     from robojax.host_runner import HostChunk
 
     config = SACConfig(num_envs=2, num_seed_steps=4, batch_size=8, buffer_size=64, network=NetworkConfig(hidden_sizes=(16,)))
     states, params = [], []
-    for fused in (True, False):
+    for chunks in ((10,), (4, 6), None):
         agent = SAC(config, "gymnasium/Pendulum-v1")
         state = agent.init(jax.random.PRNGKey(3))
-        if fused:
-            state = jax.tree.map(lambda x: x[0], HostChunk(agent)(jax.tree.map(lambda x: x[None], state), 10)[0])
+        if chunks:
+            chunk, state = HostChunk(agent), jax.tree.map(lambda x: x[None], state)
+            for n in chunks:
+                state = chunk(state, n)[0]
+            state = jax.tree.map(lambda x: x[0], state)
         else:
             update = jax.jit(agent.update)
             for _ in range(10):
                 state, _ = update(*agent.collect(state))
         states.append(state)
         params.append(state.params)
-    assert_trees_equal(params[0], params[1])
-    assert_trees_equal(states[0].buffer, states[1].buffer)
+    for other in (1, 2):
+        assert_trees_equal(params[0], params[other])
+        assert_trees_equal(states[0].buffer, states[other].buffer)
+        assert_trees_equal(states[0].key, states[other].key)

@@ -167,3 +167,11 @@ def test_async_vectorization_matches_sync():
     finally:
         sync_env.close()
         async_env.close()
+
+
+def test_checkpointed_simulators_continue_exactly():
+    """Goals, object positions, the task drawn at each reset and the MuJoCo state come back exactly."""
+    from test_host_state import assert_simulators_continue_exactly
+
+    assert_simulators_continue_exactly(make_env("metaworld/pick-place-v3", max_episode_steps=40), num_envs=2,
+                                       before=50, after=60)

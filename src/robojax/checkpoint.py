@@ -27,6 +27,7 @@ from robojax.errors import CheckpointError
 MAGIC = b"ROBOJAX\x01"
 _NAME = re.compile(r"^step_(\d{12})\.ckpt$")
 TEMP_PREFIX = ".tmp_"
+SIMULATORS = "simulators"  # the meta key of host simulators' saved state (bytes)
 
 
 def checkpoint_path(directory: str | Path, env_steps: int) -> Path:
@@ -58,11 +59,16 @@ def remove_stale_temp_files(directory: str | Path) -> None:
 
 
 def save_checkpoint(directory: str | Path, env_steps: int, state: Any, meta: dict[str, Any], keep: int) -> Path:
-    """Atomically write ``state`` and ``meta``; then delete all but the ``keep`` newest."""
+    """Atomically write ``state`` and ``meta``; then delete all but the ``keep`` newest.
+
+    ``meta`` is JSON except ``meta["simulators"]``: bytes (host simulators' state), stored beside it.
+    """
     directory = Path(directory)
     leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(state))[0]
     arrays = {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
-    payload = serialization.msgpack_serialize({"meta": json.dumps(meta), "state": arrays})
+    meta = dict(meta)
+    extra = {SIMULATORS: meta.pop(SIMULATORS)} if SIMULATORS in meta else {}
+    payload = serialization.msgpack_serialize({"meta": json.dumps(meta), "state": arrays, **extra})
     path = checkpoint_path(directory, env_steps)
     tmp = None
     try:
@@ -87,7 +93,8 @@ def save_checkpoint(directory: str | Path, env_steps: int, state: Any, meta: dic
 
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(meta, raw state dict)`` of a checkpoint file; raises ``CheckpointError`` if corrupt."""
+    """``(meta, raw state dict)`` of a checkpoint file; raises ``CheckpointError`` if corrupt.
+    ``meta["simulators"]`` holds the host simulators' state where the run saved it."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
@@ -99,7 +106,10 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     if hashlib.sha256(payload).digest() != digest:
         raise CheckpointError(f"checkpoint {str(path)!r} is corrupt (checksum mismatch)")
     data = serialization.msgpack_restore(payload)
-    return json.loads(data["meta"]), data["state"]
+    meta = json.loads(data["meta"])
+    if SIMULATORS in data:
+        meta[SIMULATORS] = data[SIMULATORS]
+    return meta, data["state"]
 
 
 def restore_state(raw_state: dict[str, Any], target: Any, path: str | Path = "checkpoint") -> Any:

@@ -27,3 +27,7 @@ class NonFiniteError(RobojaxError):
 
 class DistributedError(RobojaxError):
     """A multi-process run cannot start or lost a process (``jax.distributed``)."""
+
+
+class SimulatorStateError(RobojaxError):
+    """A host simulator's state cannot be saved in a checkpoint or put back into a simulator."""

@@ -32,10 +32,10 @@ def _batch(tree: Any) -> Any:
 class HostChunk:
     """``(state[1], n) -> (state[1], metrics[1, n])``: n x (collect in Python, jitted update).
 
-    The update's jitted call also computes the first policy step of the next collect; the one
-    computed by a chunk's last update is dropped (its key stays consumed), so a run's random
-    stream depends on the log interval, deterministically. The trainer averages the metrics
-    (NaN-aware) as it does the compiled chunk's.
+    The update's jitted call also computes the first policy step of the next collect, without
+    consuming the state's key: the collect takes it as it would have computed it. So where a chunk
+    ends (logs, evaluations, checkpoints, a resume) does not change a run's random stream. The
+    trainer averages the metrics (NaN-aware) as it does the compiled chunk's.
     """
 
     def __init__(self, agent: Agent, stop: Callable[[], bool] | None = None):
@@ -49,16 +49,16 @@ class HostChunk:
         # the whole state, replay buffer included (168 MB for SAC on HalfCheetah).
         self.update_and_act = jax.jit(self._update_and_act, donate_argnums=0)
 
-    def _update_and_act(self, state: Any, batch: Any) -> tuple[Any, jax.Array, PolicyOutputs]:
-        """The agent's update, then its behaviour policy's first step of the next rollout.
+    def _update_and_act(self, state: Any, batch: Any) -> tuple[Any, jax.Array, tuple[jax.Array, PolicyOutputs]]:
+        """The agent's update, then its behaviour policy's first step of the next rollout
+        (``(key after it, outputs)``, as ``HostLoop.rollout`` takes it).
 
         One jitted call per train step instead of two. The metrics come packed in one vector:
         fetching a dozen scalars one by one would cost ~25 us each.
         """
         state, metrics = self.agent.update(state, batch)
         self.metric_names, packed = pack_metrics(metrics)
-        key, first = policy_step(self.agent.behaviour, state, state.loop.obs, state.key)
-        return state.replace(key=key), packed, first
+        return state, packed, policy_step(self.agent.behaviour, state, state.loop.obs, state.key)
 
     def __call__(self, state: Any, n: int) -> tuple[Any, dict[str, np.ndarray]]:
         single = _unbatch(state)

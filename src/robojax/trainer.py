@@ -23,6 +23,7 @@ import yaml
 
 from robojax import __version__, compile_cache
 from robojax.checkpoint import (
+    SIMULATORS,
     checkpoint_path,
     latest_checkpoint,
     read_checkpoint,
@@ -31,7 +32,7 @@ from robojax.checkpoint import (
     save_checkpoint,
 )
 from robojax.config import BaseConfig, EnvConfig, experiment_dict
-from robojax.errors import CheckpointError, NonFiniteError
+from robojax.errors import CheckpointError, NonFiniteError, SimulatorStateError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
 from robojax.interrupts import DeferredInterrupts
@@ -150,6 +151,7 @@ class Trainer:
         self.run_dir = checked_run_dir(run_dir, resume) or default_run_dir(agent)
         self.experiment = _experiment(agent)
         self.placement = Placement(agent)  # one device, or the mesh of ``config.mesh``
+        self._unsaveable_simulators = False
 
     # -- compiled pieces -------------------------------------------------------------------
 
@@ -246,9 +248,31 @@ class Trainer:
         view = self.placement.place(view)
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
         if not self.agent.loop.jittable:
-            key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
-            state = reset_host_loop(self.agent, state, key)
+            state = self._restore_simulators(state, meta, train_steps)
         return state, train_steps
+
+    def _restore_simulators(self, state: Any, meta: dict[str, Any], train_steps: int) -> Any:
+        """Host simulators continue their episodes from the checkpoint (an exact resume), or
+        restart them where the run could not save them."""
+        if SIMULATORS in meta:
+            self.agent.loop.sim.set_state(meta[SIMULATORS])
+            return state
+        print("robojax: the checkpoint holds no simulator state: the simulators restart their episodes",
+              file=sys.stderr)
+        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), train_steps)
+        return reset_host_loop(self.agent, state, key)
+
+    def _simulator_state(self) -> dict[str, bytes]:
+        """``{"simulators": state}`` for a checkpoint of a host-loop run, or ``{}`` (said once)
+        where its simulators cannot be saved."""
+        if self.agent.loop.jittable or self._unsaveable_simulators:
+            return {}
+        try:
+            return {SIMULATORS: self.agent.loop.sim.get_state()}
+        except SimulatorStateError as e:
+            self._unsaveable_simulators = True
+            print(f"robojax: {e}: a resume will restart the episodes", file=sys.stderr)
+            return {}
 
     def _save(self, state: Any, train_steps: int) -> Path:
         meta = {
@@ -257,6 +281,7 @@ class Trainer:
             "train_steps": train_steps,
             "env_steps": train_steps * self.agent.steps_per_train_step,
             "config": self.experiment,
+            **self._simulator_state(),
         }
         view = self.placement.fetch(self.agent.checkpoint_view(state))  # every process takes part
         if not self.placement.is_main:

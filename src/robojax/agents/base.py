@@ -85,7 +85,7 @@ class Agent(abc.ABC):
     def behaviour(self, state: Any, obs: jax.Array, key: jax.Array) -> PolicyOutputs:
         """The policy that collects data (a ``PolicyFn`` whose params are the whole train state)."""
 
-    def collect(self, state: Any, first: PolicyOutputs | None = None) -> tuple[Any, Transition]:
+    def collect(self, state: Any, first: tuple[jax.Array, PolicyOutputs] | None = None) -> tuple[Any, Transition]:
         """Step the env loop ``rollout_length`` times with ``behaviour``; returns the state (new loop
         state and RNG key) and ``(T, N, ...)`` data.
 

@@ -9,6 +9,7 @@ ended in. ``make_env(..., frame_stack=k)`` applies it (``env.kwargs.frame_stack`
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import jax
@@ -97,6 +98,14 @@ class FrameStackVectorEnv:
         self._stack = stack
         step.obs, step.final_obs = stack, final
         return step
+
+    def get_state(self) -> bytes:
+        """The inner vector env's state and the frames held (see ``HostVectorEnv.get_state``)."""
+        return pickle.dumps((self.env.get_state(), self._stack))
+
+    def set_state(self, blob: bytes) -> None:
+        inner, self._stack = pickle.loads(blob)
+        self.env.set_state(inner)
 
     def render(self) -> np.ndarray:
         return self.env.render()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import pickle
+import zlib
 from typing import Any
 
 import jax
 import numpy as np
 
+from robojax.envs.host_state import restore, snapshot
 from robojax.envs.spaces import Box, Dict, Discrete, EnvSpec, Space
 from robojax.errors import EnvError
 
@@ -88,6 +91,22 @@ class HostVectorEnv:
         self._return[done] = 0.0
         self._length[done] = 0
         return HostStep(obs, reward.astype(np.float32), terminated, truncated, final_obs, out)
+
+    def get_state(self) -> bytes:
+        """The simulators' state and the running episode statistics, for an exact resume
+        (``robojax.envs.host_state``); raises ``SimulatorStateError`` where it cannot be saved."""
+        saved = (snapshot(self.env, self._name), self._return, self._length, self._success)
+        return zlib.compress(pickle.dumps(saved), 1)
+
+    def set_state(self, blob: bytes) -> None:
+        """Continue from ``get_state()`` of a vector env made the same way."""
+        saved, self._return, self._length, self._success = pickle.loads(zlib.decompress(blob))
+        restore(self.env, saved, self._name)
+
+    @property
+    def _name(self) -> str:
+        """The env's id for messages (``Hopper-v5``)."""
+        return getattr(getattr(self.env, "spec", None), "id", None) or type(self.env).__name__
 
     def render(self) -> np.ndarray:
         """RGB frame of env 0 (needs an env created with ``render=True``)."""

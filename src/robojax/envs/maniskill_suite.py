@@ -15,7 +15,7 @@ import numpy as np
 
 from robojax.envs.host import HostEnv, HostStep, HostVectorEnv, convert_gymnasium_space
 from robojax.envs.spaces import Box
-from robojax.errors import EnvError
+from robojax.errors import EnvError, SimulatorStateError
 
 INSTALL_HINT = "pip install 'robojax[maniskill]'"
 NO_GPU = "ManiSkill needs a GPU with a Vulkan driver; none was found on this machine"
@@ -126,6 +126,9 @@ class ManiSkillHostVectorEnv(HostVectorEnv):
             final_obs,
             success,
         )
+
+    def get_state(self) -> bytes:
+        raise SimulatorStateError("ManiSkill's GPU simulation state is not saved in checkpoints")
 
     def render(self) -> np.ndarray:
         """RGB frame of env 0 (needs an env created with ``render=True``)."""

@@ -51,14 +51,14 @@ class HostLoop:
         params: Any,
         key: jax.Array,
         num_steps: int,
-        first: PolicyOutputs | None = None,
+        first: tuple[jax.Array, PolicyOutputs] | None = None,
     ) -> tuple[LoopState, Transition, jax.Array]:
         """``num_steps`` steps of all simulators; returns the new state, ``(T, N, ...)`` data and the next key.
 
         The data and the new state's observation are NumPy arrays (on the host). ``first``: the
-        policy's outputs for ``state.obs``, already computed (``key`` is then the key after that
-        call); the host trainer computes them in the same jitted call as the update, which saves
-        one dispatch and wake-up of the device per step.
+        policy's first step, already computed from ``(params, state.obs, key)``, as ``(key after
+        it, outputs)``; the host trainer computes it in the same jitted call as the update, which
+        saves one dispatch and wake-up of the device per step.
         """
         step_fn = self._policy_step(policy)
         obs = jax.tree.map(np.asarray, state.obs)
@@ -68,7 +68,7 @@ class HostLoop:
             if i > 0 or first is None:
                 key, outputs = step_fn(params, obs, key)
             else:
-                outputs = first
+                key, outputs = first
             # Busy-wait rather than sleep in device_get: waking a thread that slept through
             # a SAC update cost 5-10% of the step rate on a 2-core VM (benchmarks/RESULTS.md).
             while not outputs[0].is_ready():

@@ -52,7 +52,7 @@ class JaxLoop:
         params: Any,
         key: jax.Array,
         num_steps: int,
-        first: PolicyOutputs | None = None,
+        first: tuple[jax.Array, PolicyOutputs] | None = None,
     ) -> tuple[LoopState, Transition, jax.Array]:
         """``num_steps`` steps of all envs; returns the final state, ``(T, N, ...)`` data and the next key.
 
