@@ -1,5 +1,6 @@
 """Host simulators' state in checkpoints: saved, put back, and a resumed host-loop run that is exact."""
 
+import collections
 import threading
 
 import numpy as np
@@ -9,6 +10,7 @@ from robojax.agents.ppo import PPO, PPOConfig
 from robojax.checkpoint import list_checkpoints, read_checkpoint
 from robojax.config import CheckpointConfig
 from robojax.envs import HostVectorEnv, make_env
+from robojax.envs.host_state import decode, encode
 from robojax.errors import SimulatorStateError
 from robojax.models import NetworkConfig
 
@@ -44,8 +46,11 @@ def assert_simulators_continue_exactly(env, num_envs: int = 3, before: int = 100
     other.reset(99)
     assert not np.array_equal(_steps(other, actions[before:before + 1])[0][0], want[0][0])  # a fresh env differs
     other.reset(99)
-    other.set_state(saved)
-    got = _steps(other, actions[before:])
+    other.set_state(decode(encode(saved)))  # as a checkpoint holds it
+    again = env.create(num_envs)  # and a second resume, from a state saved after the first
+    again.reset(7)
+    again.set_state(decode(encode(other.get_state())))
+    got = _steps(again, actions[before:])
     for step_want, step_got in zip(want, got, strict=True):
         for a, b in zip(step_want[:5], step_got[:5], strict=True):
             np.testing.assert_array_equal(a, b)
@@ -69,6 +74,12 @@ class _HoldsALock(gym.Wrapper):
         self.lock = threading.Lock()
 
 
+class _CountsInADefaultdict(gym.Wrapper):
+    def __init__(self, env):
+        super().__init__(env)
+        self.counts = collections.defaultdict(lambda: 0)  # a local lambda: pickle refuses it
+
+
 def test_unsaveable_simulators_name_the_attribute():
     vector = gym.vector.SyncVectorEnv([lambda: _HoldsALock(gym.make("CartPole-v1"))],
                                       autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
@@ -76,6 +87,10 @@ def test_unsaveable_simulators_name_the_attribute():
     sim.reset(0)
     with pytest.raises(SimulatorStateError, match=r"env 0 _HoldsALock: attribute 'lock' .* cannot be saved"):
         sim.get_state()
+    vector = gym.vector.SyncVectorEnv([lambda: _CountsInADefaultdict(gym.make("CartPole-v1"))],
+                                      autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    with pytest.raises(SimulatorStateError, match=r"_CountsInADefaultdict: attribute 'counts' cannot be saved"):
+        HostVectorEnv(vector).get_state()
 
 
 def _make_agent() -> PPO:

@@ -169,9 +169,10 @@ def test_async_vectorization_matches_sync():
         async_env.close()
 
 
-def test_checkpointed_simulators_continue_exactly():
+@pytest.mark.parametrize("task", ["pick-place-v3", "drawer-open-v3"])  # drawer-open moves a body of the model
+def test_checkpointed_simulators_continue_exactly(task):
     """Goals, object positions, the task drawn at each reset and the MuJoCo state come back exactly."""
     from test_host_state import assert_simulators_continue_exactly
 
-    assert_simulators_continue_exactly(make_env("metaworld/pick-place-v3", max_episode_steps=40), num_envs=2,
+    assert_simulators_continue_exactly(make_env(f"metaworld/{task}", max_episode_steps=40), num_envs=2,
                                        before=50, after=60)

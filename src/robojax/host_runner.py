@@ -91,6 +91,6 @@ class HostEvaluator:
 
 
 def reset_host_loop(agent: Agent, state: Any, key: jax.Array) -> Any:
-    """After a restore: simulators cannot be checkpointed, so restart their episodes."""
+    """After a restore from a checkpoint without the simulators' state: restart their episodes."""
     single = _unbatch(state)
     return _batch(single.replace(loop=agent.loop.reset(key)))

@@ -22,5 +22,5 @@ def load_run(run_dir: str | Path) -> tuple[Agent, Any, dict[str, Any]]:
         raise CheckpointError(f"{str(run_dir / 'config.yaml')!r}: unknown algo {algo!r}; known: {', '.join(AGENTS)}")
     env_config, config = split_experiment(AGENTS[algo].config_cls, experiment)
     agent = AGENTS[algo](config, env_config)
-    state, train_steps = Trainer(agent, run_dir=run_dir, resume=True)._initial_state()
+    state, train_steps = Trainer(agent, run_dir=run_dir, resume=True)._initial_state(simulators=False)
     return agent, state, {"train_steps": train_steps, "env_steps": train_steps * agent.steps_per_train_step}

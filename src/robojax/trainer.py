@@ -32,6 +32,7 @@ from robojax.checkpoint import (
     save_checkpoint,
 )
 from robojax.config import BaseConfig, EnvConfig, experiment_dict
+from robojax.envs import host_state
 from robojax.errors import CheckpointError, NonFiniteError, SimulatorStateError
 from robojax.evaluation import evaluate, summarize
 from robojax.host_runner import HostChunk, HostEvaluator, reset_host_loop
@@ -231,7 +232,9 @@ class Trainer:
 
     # -- host side -------------------------------------------------------------------------
 
-    def _initial_state(self, init=None) -> tuple[Any, int]:
+    def _initial_state(self, init=None, simulators: bool = True) -> tuple[Any, int]:
+        """``(state, train steps done)``: fresh, or restored from the latest checkpoint with
+        ``resume``, host simulators included unless ``simulators=False`` (to evaluate a run)."""
         init, keys = init or self._init_fn(), self._seed_keys()
         state = self.placement.init(init, keys) if self.agent.loop.jittable else init(keys)  # host sims: Python
         if not self.resume:
@@ -247,7 +250,7 @@ class Trainer:
             raise
         view = self.placement.place(view)
         state, train_steps = self.agent.from_checkpoint_view(view, state), int(meta["train_steps"])
-        if not self.agent.loop.jittable:
+        if simulators and not self.agent.loop.jittable:
             state = self._restore_simulators(state, meta, train_steps)
         return state, train_steps
 
@@ -255,7 +258,7 @@ class Trainer:
         """Host simulators continue their episodes from the checkpoint (an exact resume), or
         restart them where the run could not save them."""
         if SIMULATORS in meta:
-            self.agent.loop.sim.set_state(meta[SIMULATORS])
+            self.agent.loop.sim.set_state(host_state.decode(meta[SIMULATORS]))
             return state
         print("robojax: the checkpoint holds no simulator state: the simulators restart their episodes",
               file=sys.stderr)
@@ -268,7 +271,7 @@ class Trainer:
         if self.agent.loop.jittable or self._unsaveable_simulators:
             return {}
         try:
-            return {SIMULATORS: self.agent.loop.sim.get_state()}
+            return {SIMULATORS: host_state.encode(self.agent.loop.sim.get_state())}
         except SimulatorStateError as e:
             self._unsaveable_simulators = True
             print(f"robojax: {e}: a resume will restart the episodes", file=sys.stderr)

@@ -9,7 +9,6 @@ ended in. ``make_env(..., frame_stack=k)`` applies it (``env.kwargs.frame_stack`
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 import jax
@@ -99,13 +98,14 @@ class FrameStackVectorEnv:
         step.obs, step.final_obs = stack, final
         return step
 
-    def get_state(self) -> bytes:
+    def get_state(self) -> tuple:
         """The inner vector env's state and the frames held (see ``HostVectorEnv.get_state``)."""
-        return pickle.dumps((self.env.get_state(), self._stack))
+        return self.env.get_state(), self._stack
 
-    def set_state(self, blob: bytes) -> None:
-        inner, self._stack = pickle.loads(blob)
+    def set_state(self, state: tuple) -> None:
+        inner, stack = state
         self.env.set_state(inner)
+        self._stack = jax.tree.map(np.copy, stack)
 
     def render(self) -> np.ndarray:
         return self.env.render()

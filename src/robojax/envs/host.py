@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import pickle
-import zlib
 from typing import Any
 
 import jax
@@ -92,16 +90,16 @@ class HostVectorEnv:
         self._length[done] = 0
         return HostStep(obs, reward.astype(np.float32), terminated, truncated, final_obs, out)
 
-    def get_state(self) -> bytes:
+    def get_state(self) -> tuple:
         """The simulators' state and the running episode statistics, for an exact resume
         (``robojax.envs.host_state``); raises ``SimulatorStateError`` where it cannot be saved."""
-        saved = (snapshot(self.env, self._name), self._return, self._length, self._success)
-        return zlib.compress(pickle.dumps(saved), 1)
+        return snapshot(self.env, self._name), self._return.copy(), self._length.copy(), self._success.copy()
 
-    def set_state(self, blob: bytes) -> None:
+    def set_state(self, state: tuple) -> None:
         """Continue from ``get_state()`` of a vector env made the same way."""
-        saved, self._return, self._length, self._success = pickle.loads(zlib.decompress(blob))
-        restore(self.env, saved, self._name)
+        simulators, episode_return, episode_length, success = state
+        restore(self.env, simulators, self._name)
+        self._return, self._length, self._success = episode_return.copy(), episode_length.copy(), success.copy()
 
     @property
     def _name(self) -> str:

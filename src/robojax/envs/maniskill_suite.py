@@ -127,7 +127,7 @@ class ManiSkillHostVectorEnv(HostVectorEnv):
             success,
         )
 
-    def get_state(self) -> bytes:
+    def get_state(self) -> tuple:
         raise SimulatorStateError("ManiSkill's GPU simulation state is not saved in checkpoints")
 
     def render(self) -> np.ndarray:

@@ -57,7 +57,7 @@ class JaxLoop:
         """``num_steps`` steps of all envs; returns the final state, ``(T, N, ...)`` data and the next key.
 
         Each step splits ``key`` into the policy's key and the next step's (``policy_step``).
-        ``first`` (precomputed policy outputs, a host-loop optimisation) is not supported here.
+        ``first`` (a precomputed first policy step, a host-loop optimisation) is not supported here.
         """
         if first is not None:
             raise NotImplementedError("JaxLoop.rollout computes every policy step itself; pass first=None")
