@@ -177,11 +177,12 @@ def test_host_chunk_fusion_matches_collect_then_update():
 
     config = SACConfig(num_envs=2, num_seed_steps=4, batch_size=8, buffer_size=64, network=NetworkConfig(hidden_sizes=(16,)))
     states, params = [], []
+    agent = SAC(config, "gymnasium/Pendulum-v1")  # init resets its simulators: every variant starts alike
+    chunk = HostChunk(agent)
     for chunks in ((10,), (4, 6), None):
-        agent = SAC(config, "gymnasium/Pendulum-v1")
         state = agent.init(jax.random.PRNGKey(3))
         if chunks:
-            chunk, state = HostChunk(agent), jax.tree.map(lambda x: x[None], state)
+            state = jax.tree.map(lambda x: x[None], state)
             for n in chunks:
                 state = chunk(state, n)[0]
             state = jax.tree.map(lambda x: x[0], state)
