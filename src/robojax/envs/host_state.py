@@ -84,6 +84,11 @@ def _layers(env: Any) -> list[Any]:
     return layers
 
 
+def _model_of(layer: Any, env: Any) -> Any:
+    """The ``MjModel`` of a layer's ``MjData``: the layer's own, or the unwrapped env's."""
+    return getattr(layer, "model", None) or env.unwrapped.model
+
+
 def _arrays(struct: Any) -> dict[str, np.ndarray]:
     """Copies of the writeable array fields of an ``MjModel`` or ``MjData``."""
     fields = {}
@@ -133,7 +138,7 @@ def _layer_state(layer: Any, env: Any, where: str, physics: dict[int, dict]) -> 
             continue
         if isinstance(value, mjdata):
             if id(value) not in physics:
-                physics[id(value)] = _save_physics(value, getattr(layer, "model", None) or env.unwrapped.model)
+                physics[id(value)] = _save_physics(value, _model_of(layer, env))
             refs[name] = id(value)
         elif _is_plain(value):
             if not isinstance(value, (np.ndarray, str, bytes, int, float, bool, type(None))):
@@ -176,7 +181,7 @@ def restore(vector_env: Any, saved: tuple, name: str) -> None:
             for key, value in plain.items():
                 setattr(layer, key, value)
             for key, data_id in refs.items():
-                _load_physics(getattr(layer, key), getattr(layer, "model", None) or env.unwrapped.model, physics[data_id])
+                _load_physics(getattr(layer, key), _model_of(layer, env), physics[data_id])
     for key, value in vector.items():
         setattr(vector_env, key, value)
 
