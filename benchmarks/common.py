@@ -17,8 +17,11 @@ _VECTOR_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "avx_vnni", "a
 
 
 def cpu() -> dict:
-    """The CPU model (``lscpu``'s model name), its vendor and its vector extensions, from /proc/cpuinfo."""
-    info = {"model": platform.processor() or platform.machine(), "vendor": "", "vector_extensions": []}
+    """The CPU model (``lscpu``'s model name), its vendor, family/model numbers (which tell apart
+    generations sold under one name, e.g. AMD EPYC with and without AVX-512) and its vector
+    extensions, from /proc/cpuinfo."""
+    info = {"model": platform.processor() or platform.machine(), "vendor": "", "family": "", "model_number": "",
+            "vector_extensions": []}
     try:
         fields = dict(
             (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in Path("/proc/cpuinfo").read_text().splitlines()) if v
@@ -27,6 +30,7 @@ def cpu() -> dict:
         return info
     flags = set((fields.get("flags") or fields.get("Features", "")).split())
     info.update(model=fields.get("model name", info["model"]), vendor=fields.get("vendor_id", ""),
+                family=fields.get("cpu family", ""), model_number=fields.get("model", ""),
                 vector_extensions=[f for f in _VECTOR_FLAGS if f in flags])
     return info
 
@@ -39,7 +43,9 @@ def cpu_family() -> str:
 
 def machine() -> str:
     c = cpu()
-    return f"{os.cpu_count()} cores, {c['model']} ({', '.join(c['vector_extensions']) or 'no vector extensions listed'})"
+    generation = f", family {c['family']} model {c['model_number']}" if c["family"] else ""
+    return (f"{os.cpu_count()} cores, {c['model']}{generation} "
+            f"({', '.join(c['vector_extensions']) or 'no vector extensions listed'})")
 
 
 def run_robojax(algo: str, *args: str, timeout: int = 3600, run_dir: str | None = None) -> dict:

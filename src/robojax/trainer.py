@@ -278,18 +278,19 @@ class Trainer:
             return {}
 
     def _save(self, state: Any, train_steps: int) -> Path:
+        env_steps = train_steps * self.agent.steps_per_train_step
+        view = self.placement.fetch(self.agent.checkpoint_view(state))  # every process takes part
+        if not self.placement.is_main:  # process 0 writes the checkpoint (and pickles its simulators)
+            return checkpoint_path(self.run_dir / "checkpoints", env_steps)
         meta = {
             "algo": self.agent.name,
             "robojax_version": __version__,
             "train_steps": train_steps,
-            "env_steps": train_steps * self.agent.steps_per_train_step,
+            "env_steps": env_steps,
             "config": self.experiment,
             **self._simulator_state(),
         }
-        view = self.placement.fetch(self.agent.checkpoint_view(state))  # every process takes part
-        if not self.placement.is_main:
-            return checkpoint_path(self.run_dir / "checkpoints", meta["env_steps"])
-        return save_checkpoint(self.run_dir / "checkpoints", meta["env_steps"], view, meta, self.config.checkpoint.keep)
+        return save_checkpoint(self.run_dir / "checkpoints", env_steps, view, meta, self.config.checkpoint.keep)
 
     def _eval_keys(self, env_steps: int) -> jax.Array:
         # Eval randomness is derived from (seed, env_steps), never from the training RNG.
