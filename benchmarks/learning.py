@@ -16,7 +16,10 @@ stopped or killed, run the same command with ``--resume``: each run continues fr
 checkpoint as ``robojax train --resume`` does (exactly, host simulators included where their
 state can be saved; ``wall_s`` and ``train_sps`` then cover the last part only), a finished run is
 read back, a missing one starts, and one killed before its first checkpoint is refused (delete it
-to start again).
+to start again). Where the sitting ends before the runs do, ``--stopped-at STEPS`` (with ``--runs-dir``)
+trains nothing: it reports the runs as they stand, each cut at its last evaluation at or before
+STEPS (the same point for every seed), and saves the record with ``stopped_at``; the runs can still be
+finished later with ``--resume`` if their directories are kept.
 """
 
 from __future__ import annotations
@@ -49,7 +52,21 @@ def curve(summary: dict) -> list[dict]:
     """``[{env_steps, eval_return}]`` from the run's log points, ending with the final evaluation."""
     points = [{"env_steps": r["env_steps"], "eval_return": r["eval/return_mean"]}
               for r in summary["metrics"] if r.get("eval/return_mean") is not None]
+    if points and points[-1]["env_steps"] == summary["env_steps"]:  # a run cut at an evaluation (--stopped-at)
+        return points
     return points + [{"env_steps": summary["env_steps"], "eval_return": summary["eval_return_mean"]}]
+
+
+def cut(summary: dict, steps: int) -> dict:
+    """A run's summary as it stood at its last evaluation at or before ``steps`` (a run stopped early)."""
+    rows = [r for r in summary["metrics"] if r["env_steps"] <= steps]
+    evals = [r for r in rows if r.get("eval/return_mean") is not None]
+    if not evals:
+        raise SystemExit(f"--stopped-at {steps}: the run has no evaluation at or before that step")
+    last = evals[-1]
+    rows = rows[:rows.index(last) + 1]
+    return {"metrics": rows, "env_steps": last["env_steps"], "eval_return_mean": last["eval/return_mean"],
+            "wall_s": last["wall_s"], "train_sps": last["env_steps"] / last["wall_s"]}
 
 
 def run_dir(args: argparse.Namespace, name: str) -> str | None:
@@ -60,6 +77,8 @@ def train(args: argparse.Namespace, algo: str, name: str, run_args: list[str]) -
     """One run's summary: trained with ``run_args``, or with ``--resume`` continued from (or read
     back from) the run directory ``name`` left by an earlier, stopped invocation."""
     directory = run_dir(args, name)
+    if args.stopped_at:
+        return cut(read_run(directory), args.stopped_at)
     if args.resume and Path(directory, "summary.json").exists():
         return read_run(directory)
     if args.resume and Path(directory, "checkpoints").is_dir():
@@ -78,9 +97,11 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="list the settings and their references")
     parser.add_argument("--resume", action="store_true",
                         help="continue the runs kept in --runs-dir by an earlier invocation of the same command")
+    parser.add_argument("--stopped-at", type=int, metavar="STEPS",
+                        help="train nothing: report the runs in --runs-dir cut at their last evaluation <= STEPS")
     args = parser.parse_intermixed_args()
-    if args.resume and not args.runs_dir:
-        parser.error("--resume continues the runs in --runs-dir: give --runs-dir")
+    if (args.resume or args.stopped_at) and not args.runs_dir:
+        parser.error("--resume and --stopped-at read the runs in --runs-dir: give --runs-dir")
     if args.list or not args.setting:
         for name, (_, preset, _, reference) in SETTINGS.items():
             print(f"{name}: {preset}; reference: {reference}")
@@ -112,9 +133,11 @@ def main() -> None:
         "seeds": seeds,
         "process_wall_s": time.perf_counter() - start,
         "resumed": args.resume,
+        "stopped_at": args.stopped_at,  # None: every run went to --total-steps
     }
     name = f"learning_{args.setting}{'_' + args.tag if args.tag else ''}"
-    print(f"{machine()}: {args.setting} after {args.total_steps:,} steps: final greedy return "
+    steps = f"{args.total_steps:,} steps" if not args.stopped_at else f"stopped at {args.stopped_at:,} steps"
+    print(f"{machine()}: {args.setting} {steps}: final greedy return "
           f"{record['final_mean']:.1f} +- {record['final_std']:.1f} ({len(finals)} seeds); reference: {reference}")
     print(f"saved {save(name, record)}")
 
