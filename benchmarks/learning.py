@@ -52,20 +52,18 @@ def curve(summary: dict) -> list[dict]:
     """``[{env_steps, eval_return}]`` from the run's log points, ending with the final evaluation."""
     points = [{"env_steps": r["env_steps"], "eval_return": r["eval/return_mean"]}
               for r in summary["metrics"] if r.get("eval/return_mean") is not None]
-    if points and points[-1]["env_steps"] == summary["env_steps"]:  # a run cut at an evaluation (--stopped-at)
-        return points
     return points + [{"env_steps": summary["env_steps"], "eval_return": summary["eval_return_mean"]}]
 
 
 def cut(summary: dict, steps: int) -> dict:
-    """A run's summary as it stood at its last evaluation at or before ``steps`` (a run stopped early)."""
+    """A run's summary as it stood at its last evaluation at or before ``steps`` (a run stopped early),
+    shaped as a finished run's: that evaluation is the final one, the log points are those before it."""
     rows = [r for r in summary["metrics"] if r["env_steps"] <= steps]
     evals = [r for r in rows if r.get("eval/return_mean") is not None]
     if not evals:
         raise SystemExit(f"--stopped-at {steps}: the run has no evaluation at or before that step")
     last = evals[-1]
-    rows = rows[:rows.index(last) + 1]
-    return {"metrics": rows, "env_steps": last["env_steps"], "eval_return_mean": last["eval/return_mean"],
+    return {"metrics": rows[:rows.index(last)], "env_steps": last["env_steps"], "eval_return_mean": last["eval/return_mean"],
             "wall_s": last["wall_s"], "train_sps": last["env_steps"] / last["wall_s"]}
 
 
