@@ -61,7 +61,9 @@ def cut(summary: dict, steps: int) -> dict:
     rows = [r for r in summary["metrics"] if r["env_steps"] <= steps]
     evals = [r for r in rows if r.get("eval/return_mean") is not None]
     if not evals:
-        raise SystemExit(f"--stopped-at {steps}: the run has no evaluation at or before that step")
+        done = [r["env_steps"] for r in summary["metrics"] if r.get("eval/return_mean") is not None]
+        allowed = f"at least {done[0]} (its first evaluation)" if done else "none: the run has no evaluation yet"
+        raise SystemExit(f"--stopped-at {steps}: no evaluation at or before that step; allowed: {allowed}")
     last = evals[-1]
     return {"metrics": rows[:rows.index(last)], "env_steps": last["env_steps"], "eval_return_mean": last["eval/return_mean"],
             "wall_s": last["wall_s"], "train_sps": last["env_steps"] / last["wall_s"]}
