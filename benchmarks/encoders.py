@@ -19,9 +19,10 @@
 - ``breakout``: gymnax Breakout-MinAtar, a transformer over the frame's 2x2-cell patches with
   2-D position embeddings (configs/ppo_minatar_breakout_transformer.yaml) against the MinAtar
   CNN (configs/ppo_minatar_breakout.yaml), same steps.
-- ``breakout_cells``: the same transformer with every cell a token (``patch_size: 1``, 100 tokens),
-  at widths 16 and 32, against the same CNN (about 6x slower than 2x2 patches on a CPU: meant for
-  a GPU).
+- ``breakout_cells``: every cell a token (100 tokens) against the same CNN: each embedded from the
+  3x3 cells around it (configs/ppo_minatar_breakout_transformer_cells.yaml), then from its own
+  cells alone (``embed_kernel: null``) at widths 16 and 32 (about 6x slower than 2x2 patches on a
+  CPU: meant for a GPU).
 - ``cost``: seconds per PPO update (collect + learn on 64 envs x 32 steps) and env steps/s of
   each encoder at its preset size, against the MLP on the same env.
 
@@ -78,6 +79,7 @@ def pointcloud_state(args) -> Rows:
 
 
 BREAKOUT_TRANSFORMER, BREAKOUT_CNN = "configs/ppo_minatar_breakout_transformer.yaml", "configs/ppo_minatar_breakout.yaml"
+BREAKOUT_TRANSFORMER_CELLS = "configs/ppo_minatar_breakout_transformer_cells.yaml"
 
 
 def breakout(args) -> Rows:
@@ -86,14 +88,17 @@ def breakout(args) -> Rows:
 
 
 def breakout_cells(args) -> Rows:
-    """Every cell a token (100 tokens with 2-D position embeddings), otherwise the preset."""
+    """Every cell a token (100 tokens with 2-D position embeddings): embedded from the 3x3 cells
+    around it (its own preset), then from its own cells alone at widths 16 and 32."""
     yield {"setup": "cnn (MinAtar)", **run(BREAKOUT_CNN, args)}
+    yield {"setup": "transformer, cells, embed_kernel 3", **run(BREAKOUT_TRANSFORMER_CELLS, args)}
     for width in (16, 32):
         yield {"setup": f"transformer, cells, width {width}", **run(
-            BREAKOUT_TRANSFORMER, args, "network.transformer.patch_size=1", f"network.transformer.width={width}")}
+            BREAKOUT_TRANSFORMER_CELLS, args, "network.transformer.embed_kernel=null", f"network.transformer.width={width}")}
 
 
-#: Transformer variants on Breakout (overrides of the preset), for ``breakout_sweep``.
+#: Transformer variants on Breakout (overrides of the preset with each token embedded from its own
+#: cells, as they were run before the preset took ``embed_kernel: 4``), for ``breakout_sweep``.
 BREAKOUT_VARIANTS = {  # the slowest (cells) first: they bound the sweep's wall time
     "cells, width 32, lr 1e-3": ["network.transformer.patch_size=1", "network.transformer.width=32", "learning_rate=1e-3"],
     "cells, width 64, 4 heads, lr 5e-4": ["network.transformer.patch_size=1", "network.transformer.width=64",
@@ -115,7 +120,7 @@ def breakout_sweep(args) -> Rows:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(args.parallel) as pool:
-        futures = {pool.submit(run, BREAKOUT_TRANSFORMER, args, *overrides): name
+        futures = {pool.submit(run, BREAKOUT_TRANSFORMER, args, "network.transformer.embed_kernel=null", *overrides): name
                    for name, overrides in BREAKOUT_VARIANTS.items()}
         for future in as_completed(futures):
             try:
