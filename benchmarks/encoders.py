@@ -80,6 +80,7 @@ def pointcloud_state(args) -> Rows:
 
 BREAKOUT_TRANSFORMER, BREAKOUT_CNN = "configs/ppo_minatar_breakout_transformer.yaml", "configs/ppo_minatar_breakout.yaml"
 BREAKOUT_TRANSFORMER_CELLS = "configs/ppo_minatar_breakout_transformer_cells.yaml"
+OWN_CELLS_EMBEDDING = "network.transformer.embed_kernel=null"  # each token embedded from its own cells only
 
 
 def breakout(args) -> Rows:
@@ -94,7 +95,7 @@ def breakout_cells(args) -> Rows:
     yield {"setup": "transformer, cells, embed_kernel 3", **run(BREAKOUT_TRANSFORMER_CELLS, args)}
     for width in (16, 32):
         yield {"setup": f"transformer, cells, width {width}", **run(
-            BREAKOUT_TRANSFORMER_CELLS, args, "network.transformer.embed_kernel=null", f"network.transformer.width={width}")}
+            BREAKOUT_TRANSFORMER_CELLS, args, OWN_CELLS_EMBEDDING, f"network.transformer.width={width}")}
 
 
 #: Transformer variants on Breakout (overrides of the preset with each token embedded from its own
@@ -120,7 +121,7 @@ def breakout_sweep(args) -> Rows:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(args.parallel) as pool:
-        futures = {pool.submit(run, BREAKOUT_TRANSFORMER, args, "network.transformer.embed_kernel=null", *overrides): name
+        futures = {pool.submit(run, BREAKOUT_TRANSFORMER, args, OWN_CELLS_EMBEDDING, *overrides): name
                    for name, overrides in BREAKOUT_VARIANTS.items()}
         for future in as_completed(futures):
             try:
