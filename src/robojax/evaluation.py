@@ -32,7 +32,8 @@ def evaluate(env: Env, act: ActFn, key: jax.Array, episodes: int) -> dict[str, j
     state, ts = jax.vmap(env.reset)(jax.random.split(reset_key, episodes))
     max_steps = env.max_episode_steps or MAX_EVAL_STEPS
     zeros = jnp.zeros(episodes, jnp.float32)
-    with_success = "success" in jax.eval_shape(jax.vmap(env.step), state, act(ts.obs, key))[1].info
+    step = jax.jit(jax.vmap(env.step))  # jitted: the shape query and the loop share one trace of the env
+    with_success = "success" in jax.eval_shape(step, state, act(ts.obs, key))[1].info
 
     def cond(carry):
         *_, done, _, t = carry
@@ -41,7 +42,7 @@ def evaluate(env: Env, act: ActFn, key: jax.Array, episodes: int) -> dict[str, j
     def body(carry):
         state, obs, key, ret, length, done, success, t = carry
         key, act_key = jax.random.split(key)
-        state, ts = jax.vmap(env.step)(state, act(obs, act_key))
+        state, ts = step(state, act(obs, act_key))
         alive = ~done
         ret = ret + ts.reward * alive
         length = length + alive

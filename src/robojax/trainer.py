@@ -158,10 +158,12 @@ class Trainer:
 
     def _chunk_fn(self, state: Any):
         agent = self.agent
-        train_step = self.placement.train_step(agent.train_step)
+        # Jitted, so that the metric names' ``eval_shape`` and the loop body share one trace
+        # (a warm start is mostly tracing); XLA inlines the call.
+        train_step = jax.jit(self.placement.train_step(agent.train_step))
 
         def one_seed(state, n):
-            names = sorted(jax.eval_shape(agent.train_step, state)[1])  # scalar metrics
+            names = sorted(jax.eval_shape(train_step, state)[1])  # scalar metrics
 
             def body(_, carry):
                 # NaN-aware running sums, packed in one vector (one loop-carried buffer, not dozens).
@@ -186,7 +188,8 @@ class Trainer:
         def init_runs(keys: jax.Array) -> Any:
             return init(keys).replace(hparams=hparams)
 
-        return init_runs
+        # Jitted here, so that the state's shapes (``eval_shape``) and the compiled init share one trace.
+        return jax.jit(init_runs) if self.agent.loop.jittable else init_runs
 
     def _seed_keys(self) -> jax.Array:
         return self.placement.replicate(run_keys(jax.random.PRNGKey(self.config.seed), self.config))

@@ -176,6 +176,9 @@ class SAC(Agent):
         # On a data mesh the buffer is one of several equal shards: compare the total size.
         ready = buffer.size * data_shards(data["reward"]) >= self.learning_starts
 
+        # Jitted, so that ``skip``'s shapes and the branch share one trace of the update (tracing
+        # is most of a warm start); XLA inlines the call.
+        @jax.jit
         def learn():
             return self._update(self.hyperparams(state), state.params, state.opt_state, buffer, update_key, state.updates)
 
