@@ -188,8 +188,7 @@ class Trainer:
         def init_runs(keys: jax.Array) -> Any:
             return init(keys).replace(hparams=hparams)
 
-        # Jitted here, so that the state's shapes (``eval_shape``) and the compiled init share one trace.
-        return jax.jit(init_runs) if self.agent.loop.jittable else init_runs
+        return init_runs
 
     def _seed_keys(self) -> jax.Array:
         return self.placement.replicate(run_keys(jax.random.PRNGKey(self.config.seed), self.config))
