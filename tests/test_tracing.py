@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import pytest
 
 from robojax import PPO, SAC, PPOConfig, SACConfig
-from robojax.models import NetworkConfig
 from robojax.evaluation import evaluate
+from robojax.models import NetworkConfig
 from robojax.trainer import Trainer
 
 from conftest import quiet
@@ -30,8 +30,10 @@ def counting(counts: Counter, name: str, fn):
 
 @pytest.mark.parametrize("algo", ["ppo", "sac"])
 def test_init_and_train_chunk_trace_each_piece_once(algo, monkeypatch, tmp_path):
-    cls, config, env = {"ppo": (PPO, PPOConfig(num_envs=2, rollout_length=4, num_minibatches=1, network=NET), "gymnax/CartPole-v1"),
-                        "sac": (SAC, SACConfig(num_envs=2, batch_size=8, network=NET), "gymnax/Pendulum-v1")}[algo]
+    cls, config, env = {
+        "ppo": (PPO, PPOConfig(num_envs=2, rollout_length=4, num_minibatches=1, network=NET), "gymnax/CartPole-v1"),
+        "sac": (SAC, SACConfig(num_envs=2, batch_size=8, network=NET), "gymnax/Pendulum-v1"),
+    }[algo]
     counts = Counter()
     for method in ("init", "train_step") + (("_update",) if algo == "sac" else ()):
         monkeypatch.setattr(cls, method, counting(counts, method, getattr(cls, method)))
